@@ -1,0 +1,177 @@
+# corsd - one non-recursive Makefile.  `make help` lists the targets.
+#
+# Variants build side by side under build/<variant>/:
+#   release  -O2, the default
+#   debug    -O0 -g
+#   asan     AddressSanitizer + UndefinedBehaviorSanitizer
+#   tsan     ThreadSanitizer (the daemon's threaded tests)
+# Pick one with VARIANT=<name>; `make test` runs the ones it needs itself.
+
+VARIANT ?= release
+B ?= build/$(VARIANT)
+
+CC  := gcc
+CXX := g++
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wcast-qual \
+	-Wvla -Wundef -Wformat=2
+CPPFLAGS := -Iengine/include -Iengine -Iipc/include -Iipc -MMD -MP \
+	-D_GNU_SOURCE
+CFLAGS := -std=c17 $(WARN) -fPIC -fvisibility=hidden -g
+CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -g
+
+ifeq ($(VARIANT),release)
+CFLAGS += -O2
+CXXFLAGS += -O2
+else ifeq ($(VARIANT),debug)
+CFLAGS += -O0
+else ifeq ($(VARIANT),asan)
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+CFLAGS += -O1 $(SAN)
+LDFLAGS += $(SAN)
+else ifeq ($(VARIANT),tsan)
+SAN := -fsanitize=thread
+CFLAGS += -O1 $(SAN)
+LDFLAGS += $(SAN)
+else
+$(error unknown VARIANT '$(VARIANT)': release, debug, asan or tsan)
+endif
+
+# Debian packages everything here needs; `make deps` installs the missing.
+DEB_PKGS := gcc g++ make pkg-config libxxhash-dev libyaml-dev libpcre2-dev \
+	libpsl-dev libcmocka-dev libbenchmark-dev valgrind clang-format
+
+ENGINE_LIBS := -lyaml -lpcre2-8 -lpsl
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ENGINE_SRC := $(wildcard engine/*.c)
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/%.o)
+ENGINE_LIB := $(B)/libcorsd_engine.a
+
+CORSCTL_SRC := $(wildcard tools/corsctl/*.c)
+CORSCTL_OBJ := $(CORSCTL_SRC:%.c=$(B)/%.o)
+CORSCTL := $(B)/corsctl
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_SUPPORT_SRC := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o)
+
+BENCH_SRC := $(wildcard bench/*.cc)
+BENCH_BIN := $(BENCH_SRC:bench/%.cc=$(B)/bench/%)
+
+PUBLIC_HEADERS := $(wildcard engine/include/*.h ipc/include/*.h)
+
+.PHONY: all deps build test test-unit test-cli check-headers run bench \
+	bench-callgrind format format-check clean help
+
+all: $(ENGINE_LIB) $(CORSCTL)
+
+help:
+	@echo "make            build the release variant (engine, corsctl)"
+	@echo "make run        install what is missing, build, run the example job"
+	@echo "make test       install what is missing, build, run every test"
+	@echo "                (release and ASan+UBSan builds)"
+	@echo "make bench      Google Benchmark over decide() and compile"
+	@echo "make bench-callgrind  instructions per decision under callgrind"
+	@echo "make deps       apt-get install the missing Debian packages"
+	@echo "make format     reformat C sources with .clang-format"
+	@echo "make format-check  fail if a C source is not formatted"
+	@echo "make clean      remove build/"
+	@echo "VARIANT=release|debug|asan|tsan  V=1 for full command lines"
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing" $$missing; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q \
+			$$missing; \
+	fi
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(ENGINE_LIB): $(ENGINE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(CORSCTL): $(CORSCTL_OBJ) $(ENGINE_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CORSCTL_OBJ) $(ENGINE_LIB) $(ENGINE_LIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB) \
+		$(ENGINE_LIBS) -lcmocka
+
+$(B)/bench/%: bench/%.cc $(ENGINE_LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CXX     $@")
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -o $@ $< $(ENGINE_LIB) \
+		$(ENGINE_LIBS) -lbenchmark -lpthread
+
+build: all $(UNIT_BIN)
+
+# The unit tests run in the release build and again under ASan+UBSan.
+test: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=release build check-headers
+	$(Q)$(MAKE) --no-print-directory VARIANT=asan build
+	$(Q)tests/run-all.sh build/release build/asan
+
+test-unit: build
+	$(Q)tests/run-unit.sh $(B)
+
+test-cli: all
+	$(Q)tests/cli/run.sh $(B)
+
+# Each public header compiles alone, as C and as C++.
+check-headers:
+	@mkdir -p $(B)/hdr
+	$(Q)for h in $(PUBLIC_HEADERS); do \
+		printf '#include "%s"\n' "$$PWD/$$h" > $(B)/hdr/t.c; \
+		$(CC) -std=c17 $(WARN) -fsyntax-only $(B)/hdr/t.c || exit 1; \
+		cp $(B)/hdr/t.c $(B)/hdr/t.cc; \
+		$(CXX) -std=c++17 -Wall -Wextra -Werror -fsyntax-only \
+			$(B)/hdr/t.cc || exit 1; \
+	done; echo "check-headers: $(words $(PUBLIC_HEADERS)) headers alone as C and C++"
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=release all
+	$(Q)tools/examples/run.sh build/release
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=release all $(BENCH_BIN)
+	$(Q)for b in $(BENCH_BIN); do $$b --benchmark_min_time=0.2 || exit 1; done
+
+bench-callgrind: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=release all $(BENCH_BIN)
+	$(Q)bench/callgrind.sh build/release
+
+FORMAT_SRC = $(shell git ls-files 'engine/*.[ch]' 'ipc/*.[ch]' \
+	'tools/corsd/*.[ch]' 'tools/corsctl/*.[ch]' 'tests/*.[ch]')
+
+format:
+	$(Q)clang-format -i $(FORMAT_SRC)
+
+format-check:
+	$(Q)clang-format --dry-run -Werror $(FORMAT_SRC)
+	@echo "format-check: $(words $(FORMAT_SRC)) files formatted"
+
+clean:
+	rm -rf build
+
+-include $(ENGINE_OBJ:.o=.d) $(CORSCTL_OBJ:.o=.d) \
+	$(UNIT_SRC:%.c=$(B)/%.d) $(UNIT_SUPPORT_OBJ:.o=.d)

@@ -1,0 +1,79 @@
+/*
+ * err.c - names for error codes, verdicts and reasons, expanded from the
+ * tables in engine/tbl/ so that code, CLI, stats and docs share one word.
+ *
+ * Layer: engine.
+ */
+#include <stdio.h>
+
+#include "corsd_engine.h"
+
+static const char *const err_msgs[] = {
+#define CORSD_ERR(name, value, msg) [value] = msg,
+#include "tbl/errors.h"
+#undef CORSD_ERR
+};
+
+const char *
+corsd_strerror(int err)
+{
+	unsigned e = err < 0 ? (unsigned)-err : (unsigned)err;
+
+	if (e >= sizeof(err_msgs) / sizeof(err_msgs[0]) || !err_msgs[e])
+		return "unknown error";
+	return err_msgs[e];
+}
+
+static const char *const verdict_names[CORSD_VERDICT__COUNT] = {
+	[CORSD_VERDICT_NOT_CORS] = "not-cors",
+	[CORSD_VERDICT_ALLOW] = "allow",
+	[CORSD_VERDICT_DENY] = "deny",
+	[CORSD_VERDICT_PASS] = "pass",
+	[CORSD_VERDICT_EMPTY] = "empty",
+	[CORSD_VERDICT_NO_POLICY] = "no-policy",
+	[CORSD_VERDICT_UNAVAILABLE] = "unavailable",
+};
+
+const char *
+corsd_verdict_name(unsigned verdict)
+{
+	return verdict < CORSD_VERDICT__COUNT ? verdict_names[verdict] : "?";
+}
+
+static const char *const reason_names[] = {
+#define CORSD_REASON(name, stat, fmt) [CORSD_REASON_##name] = stat,
+#include "tbl/reasons.h"
+#undef CORSD_REASON
+};
+
+static const char *const reason_fmts[] = {
+#define CORSD_REASON(name, stat, fmt) [CORSD_REASON_##name] = fmt,
+#include "tbl/reasons.h"
+#undef CORSD_REASON
+};
+
+const char *
+corsd_reason_name(unsigned reason)
+{
+	return reason < CORSD_REASON__COUNT ? reason_names[reason] : "?";
+}
+
+int
+corsd_answer_reason(const struct corsd_answer *ans, char *buf, size_t size)
+{
+	unsigned r = ans->reason;
+	int len = ans->subject_len <= CORSD_ANSWER_SUBJECT_MAX ?
+			  (int)ans->subject_len :
+			  CORSD_ANSWER_SUBJECT_MAX;
+
+	if (r >= CORSD_REASON__COUNT)
+		return snprintf(buf, size, "unknown reason %u", r);
+	/* The formats are ours and take at most one %s: the subject. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	char subject[CORSD_ANSWER_SUBJECT_MAX + 1];
+
+	snprintf(subject, sizeof(subject), "%.*s", len, ans->subject);
+	return snprintf(buf, size, reason_fmts[r], subject);
+#pragma GCC diagnostic pop
+}

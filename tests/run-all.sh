@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every test suite against each build directory given, and closes with
+# one "N passed, N failed" line for the whole run.  Exit status 1 if any
+# test failed or any suite could not run.
+#
+# Usage: tests/run-all.sh BUILD_DIR...
+set -u
+cd "$(dirname "$0")/.." || exit 2
+
+passed=0
+failed=0
+failed_suites=()
+
+# Counts from a cmocka run: "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s), ..."
+count_cmocka() {
+	local log=$1 p f
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+	echo "${p:-0} ${f:-0}"
+}
+
+for b in "$@"; do
+	variant=$(basename "$b")
+	for t in "$b"/tests/test_*; do
+		[ -x "$t" ] || continue
+		log=$(mktemp)
+		"$t" >"$log" 2>&1
+		rc=$?
+		read -r p f < <(count_cmocka "$log")
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1 # crashed or aborted before cmocka could count
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$rc" -ne 0 ]; then
+			failed_suites+=("$variant/$(basename "$t")")
+			cat "$log"
+		fi
+		printf '%-8s %-28s %4d passed, %d failed\n' "$variant" \
+			"$(basename "$t")" "$p" "$f"
+		rm -f "$log"
+	done
+	for s in tests/cli/run.sh; do
+		[ -x "$s" ] || continue
+		log=$(mktemp)
+		"$s" "$b" >"$log" 2>&1
+		rc=$?
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
+		p=$(echo "$line" | awk '{print $1}')
+		f=$(echo "$line" | awk '{print $3}')
+		p=${p:-0}
+		f=${f:-0}
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$rc" -ne 0 ]; then
+			failed_suites+=("$variant/$s")
+			cat "$log"
+		fi
+		printf '%-8s %-28s %4d passed, %d failed\n' "$variant" "$s" "$p" "$f"
+		rm -f "$log"
+	done
+done
+
+if [ ${#failed_suites[@]} -gt 0 ]; then
+	echo "failing suites: ${failed_suites[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#failed_suites[@]} -eq 0 ]
