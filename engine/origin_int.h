@@ -48,7 +48,8 @@ bool corsd_origin_parse_serialized(struct corsd_str in,
  *       scheme://host[:port] is allowed").
  *
  * Recognises "*", "null", "~regex" (syntax and anchoring checked and the
- * pattern compiled once), "scheme://*.suffix[:port|:*]",
+ * pattern compiled once), subdomain wildcards
+ * (scheme, "://", "*.suffix", then an optional ":port" or ":*"),
  * "scheme://host:*" and exact origins, which are normalised: lowercase
  * scheme and host, default port dropped, one trailing '/' dropped.
  * Return: 0, or -CORSD_EINVAL with @rule and @msg set, or -CORSD_ENOMEM.

@@ -18,7 +18,7 @@
 
 enum corsd_origin_kind {
 	CORSD_ORIGIN_EXACT,	/* https://app.example.com */
-	CORSD_ORIGIN_SUBDOMAIN,	/* https://*.example.org[:port|:*] */
+	CORSD_ORIGIN_SUBDOMAIN,	/* https: + *.example.org, port optional or * */
 	CORSD_ORIGIN_ANYPORT,	/* http://localhost:* */
 	CORSD_ORIGIN_REGEX,	/* ~^https://pr-[0-9]+\.example\.net$ */
 	CORSD_ORIGIN_ANY,	/* * */

@@ -140,6 +140,10 @@ void corsd_snapshot_free(struct corsd_snapshot *snap);
 uint64_t corsd_snapshot_generation(const struct corsd_snapshot *snap);
 /* Bytes held by the snapshot, regexes excluded. */
 size_t corsd_snapshot_size(const struct corsd_snapshot *snap);
+/* The policies of a snapshot, in file order: count, and the i-th name. */
+size_t corsd_snapshot_policy_count(const struct corsd_snapshot *snap);
+struct corsd_str corsd_snapshot_policy_name(const struct corsd_snapshot *snap,
+					    size_t i);
 
 /* ---- decide ----------------------------------------------------------- */
 

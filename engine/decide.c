@@ -1,0 +1,464 @@
+/*
+ * decide.c - one CORS decision against a compiled snapshot.
+ *
+ * Layer: engine, the hot path.  DESIGN.md section 3 is the contract.
+ * Every request string is untrusted: read only within its length, bounded
+ * before any work proportional to it, never echoed unless it was proven
+ * to be a serialised origin, a method token or a header-name token.  No
+ * heap allocation, no locale-dependent calls, no strlen.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "policy_int.h"
+#include "snapshot_int.h"
+
+/* RFC 9110 tchar: the bytes a method or header-name token may hold. */
+static const uint8_t tchar[256] = {
+	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+	['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
+	['`'] = 1, ['|'] = 1, ['~'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
+static const char ACAPN_NAME[] = "Access-Control-Allow-Private-Network";
+
+static inline bool
+str_eq(struct corsd_str s, const char *lit, size_t len)
+{
+	return s.len == len && memcmp(s.p, lit, len) == 0;
+}
+
+static const struct snap_key *
+table_find(const struct corsd_snapshot *s, const struct snap_table *t,
+	   const char *k, size_t len)
+{
+	const struct snap_key *e;
+	uint32_t slot;
+
+	if (t->n == 0 || len > t->max_len)
+		return NULL;
+	slot = corsd_phash_lookup(snap_at(s, t->ph_off), k, len);
+	e = (const struct snap_key *)snap_at(s, t->keys_off) + slot;
+	if (e->len != len || memcmp(snap_at(s, e->off), k, len) != 0)
+		return NULL;
+	return e;
+}
+
+/* Printable ASCII only, bounded: the subject ends up in logs and JSON. */
+static void
+set_subject(struct corsd_answer *ans, const char *p, size_t len)
+{
+	if (len > CORSD_ANSWER_SUBJECT_MAX)
+		len = CORSD_ANSWER_SUBJECT_MAX;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		ans->subject[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	ans->subject_len = (uint16_t)len;
+}
+
+static void
+apply_tmpl(struct corsd_answer *ans, const struct snap_tmpl *t)
+{
+	ans->nheaders = t->nheaders;
+	ans->block_len = t->block_len;
+	memcpy(ans->headers, t->headers,
+	       t->nheaders * sizeof(struct corsd_header_ref));
+	memcpy(ans->block, t->block, t->block_len);
+}
+
+static const struct snap_tmpl *
+tmpl(const struct corsd_snapshot *s, const struct snap_policy *p,
+     enum snap_tmpl_id id)
+{
+	return snap_at(s, p->tmpl_off[id]);
+}
+
+/* Append @len bytes to the block as the value of header @idx.  Bounded by
+ * construction (templates, origin, method and ACRH limits add up to less
+ * than the block), checked all the same. */
+static bool
+set_value(struct corsd_answer *ans, unsigned idx, const char *v, size_t len)
+{
+	size_t off = ans->block_len;
+
+	if (off + len > CORSD_ANSWER_BLOCK_MAX)
+		return false;
+	memcpy(ans->block + off, v, len);
+	ans->headers[idx].value_off = (uint16_t)off;
+	ans->headers[idx].value_len = (uint16_t)len;
+	ans->block_len = (uint16_t)(off + len);
+	return true;
+}
+
+static void
+drop_header(struct corsd_answer *ans, unsigned idx)
+{
+	memmove(&ans->headers[idx], &ans->headers[idx + 1],
+		(ans->nheaders - idx - 1u) * sizeof(ans->headers[0]));
+	ans->nheaders--;
+}
+
+enum match {
+	MATCH_MALFORMED = -2,
+	MATCH_NONE = -1,
+	/* >= 0: an enum snap_class */
+};
+
+static bool
+suffix_rule_ok(const struct corsd_snapshot *s, const struct snap_key *e,
+	       const struct snap_policy *p, const struct corsd_origin_view *v)
+{
+	const struct snap_suffix_rule *r =
+		(const struct snap_suffix_rule *)snap_at(s, p->suffix_rules_off) +
+		e->a;
+
+	for (uint32_t i = 0; i < e->b; i++, r++) {
+		if (r->scheme_len != v->scheme.len ||
+		    memcmp(snap_at(s, r->scheme_off), v->scheme.p,
+			   v->scheme.len) != 0)
+			continue;
+		if (r->port == CORSD_PORT_ANY)
+			return true;
+		if (r->port == CORSD_PORT_DEFAULT) {
+			if (v->port.len == 0)
+				return true;
+			continue;
+		}
+		if (v->port.len) {
+			/* The parser accepted at most 5 digits. */
+			int32_t port = 0;
+
+			for (size_t j = 0; j < v->port.len; j++)
+				port = port * 10 + (v->port.p[j] - '0');
+			if (port == r->port)
+				return true;
+		}
+	}
+	return false;
+}
+
+static int
+match_origin(const struct corsd_snapshot *s, const struct snap_policy *p,
+	     struct corsd_str o)
+{
+	struct corsd_origin_view v;
+
+	if (o.len == 0 || o.len > CORSD_ORIGIN_MAX)
+		return MATCH_MALFORMED;
+	/* Configured exact origins are canonical, so a byte-exact hit is
+	 * already a valid serialised origin: no need to parse first. */
+	if (table_find(s, &p->exact, o.p, o.len))
+		return SNAP_MATCHED;
+	if (str_eq(o, "null", 4))
+		return p->flags & SNAP_F_ORIGIN_NULL ? SNAP_MATCHED : MATCH_NONE;
+	if (!corsd_origin_parse_serialized(o, &v))
+		return MATCH_MALFORMED;
+	if (table_find(s, &p->anyport, v.no_port.p, v.no_port.len))
+		return SNAP_MATCHED;
+	if (p->suffix.n && v.host.len && v.host.p[0] != '[') {
+		/* Longest suffix first; the apex itself never matches, so
+		 * only suffixes that start at a dot inside the host count. */
+		for (size_t i = 1; i < v.host.len; i++) {
+			size_t slen = v.host.len - i;
+			const struct snap_key *e;
+
+			if (slen < p->suffix_min_len)
+				break;
+			if (v.host.p[i] != '.' || slen > p->suffix.max_len)
+				continue;
+			e = table_find(s, &p->suffix, v.host.p + i, slen);
+			if (e && suffix_rule_ok(s, e, p, &v))
+				return SNAP_MATCHED;
+		}
+	}
+	for (uint32_t i = 0; i < p->nregex; i++)
+		if (corsd_regex_match(s->regexes[p->regex_first + i], o.p,
+				      o.len))
+			return SNAP_MATCHED;
+	if (p->flags & SNAP_F_ORIGIN_ANY)
+		return SNAP_PUBLIC;
+	return MATCH_NONE;
+}
+
+static void
+reject_actual(const struct corsd_snapshot *s, const struct snap_policy *p,
+	      struct corsd_answer *ans, enum corsd_reason reason)
+{
+	apply_tmpl(ans, tmpl(s, p, SNAP_T_VARY_ORIGIN));
+	ans->reason = reason;
+	if (p->on_origin_reject == CORSD_ORIGIN_REJECT_DENY) {
+		ans->verdict = CORSD_VERDICT_DENY;
+		ans->status = 403;
+	} else {
+		ans->verdict = CORSD_VERDICT_PASS;
+		ans->status = 0;
+	}
+}
+
+static void
+reject_preflight(const struct corsd_snapshot *s, const struct snap_policy *p,
+		 struct corsd_answer *ans, enum corsd_reason reason)
+{
+	apply_tmpl(ans, tmpl(s, p, SNAP_T_VARY_PREFLIGHT));
+	ans->reason = reason;
+	switch (p->on_preflight_reject) {
+	case CORSD_PREFLIGHT_REJECT_PASS:
+		ans->verdict = CORSD_VERDICT_PASS;
+		ans->status = 0;
+		break;
+	case CORSD_PREFLIGHT_REJECT_EMPTY:
+		ans->verdict = CORSD_VERDICT_EMPTY;
+		ans->status = 200;
+		break;
+	default:
+		ans->verdict = CORSD_VERDICT_DENY;
+		ans->status = reason == CORSD_REASON_METHOD_NOT_ALLOWED ||
+					      reason == CORSD_REASON_METHOD_MALFORMED ?
+				      405 :
+				      403;
+		break;
+	}
+}
+
+static bool
+is_token(struct corsd_str t)
+{
+	for (size_t i = 0; i < t.len; i++)
+		if (!tchar[(unsigned char)t.p[i]])
+			return false;
+	return t.len > 0;
+}
+
+static bool
+method_allowed(const struct corsd_snapshot *s, const struct snap_policy *p,
+	       struct corsd_str m)
+{
+	/* CORS-safelisted methods need no listing (Fetch, "CORS-safelisted
+	 * method"); the comparison is byte-exact as browsers send them. */
+	if (str_eq(m, "GET", 3) || str_eq(m, "HEAD", 4) || str_eq(m, "POST", 4))
+		return true;
+	if (p->flags & SNAP_F_METHODS_ANY)
+		return true;
+	return table_find(s, &p->methods, m.p, m.len) != NULL;
+}
+
+/*
+ * Check every name of Access-Control-Request-Headers.  When @reflect is
+ * set, also append the lowercased names, ", "-separated, to the block as
+ * the value of header @idx.  Bounded: the length is checked before the
+ * first byte is read, at most CORSD_ACRH_NAMES_MAX names are looked at,
+ * and no element is stored anywhere but the answer's own block.
+ */
+static enum corsd_reason
+check_headers(const struct corsd_snapshot *s, const struct snap_policy *p,
+	      struct corsd_str h, struct corsd_answer *ans, bool reflect,
+	      unsigned idx)
+{
+	char lower[CORSD_ACRH_MAX];
+	size_t i = 0, names = 0, out = ans->block_len;
+
+	if (h.len > CORSD_ACRH_MAX)
+		return CORSD_REASON_HEADERS_TOO_LONG;
+	while (i < h.len) {
+		size_t start, len;
+		bool listed;
+
+		while (i < h.len && (h.p[i] == ' ' || h.p[i] == '\t'))
+			i++;
+		start = i;
+		while (i < h.len && tchar[(unsigned char)h.p[i]]) {
+			char c = h.p[i];
+
+			lower[i] = c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
+			i++;
+		}
+		len = i - start;
+		while (i < h.len && (h.p[i] == ' ' || h.p[i] == '\t'))
+			i++;
+		if (i < h.len && h.p[i] != ',')
+			return CORSD_REASON_HEADERS_MALFORMED;
+		i++;
+		if (len == 0)
+			continue;
+		if (++names > CORSD_ACRH_NAMES_MAX)
+			return CORSD_REASON_HEADERS_TOO_MANY;
+		listed = table_find(s, &p->headers, lower + start, len) != NULL;
+		/* A wildcard never covers Authorization (Fetch: "CORS
+		 * non-wildcard request-header name"); it must be listed. */
+		if (!listed && (!(p->flags & SNAP_F_HEADERS_ANY) ||
+				(len == 13 &&
+				 memcmp(lower + start, "authorization", 13) == 0))) {
+			set_subject(ans, lower + start, len);
+			return CORSD_REASON_HEADER_NOT_ALLOWED;
+		}
+		if (reflect) {
+			if (out + len + 2 > CORSD_ANSWER_BLOCK_MAX)
+				return CORSD_REASON_HEADERS_TOO_LONG;
+			if (out > ans->block_len) {
+				ans->block[out++] = ',';
+				ans->block[out++] = ' ';
+			}
+			memcpy(ans->block + out, lower + start, len);
+			out += len;
+		}
+	}
+	if (reflect) {
+		ans->headers[idx].value_off = ans->block_len;
+		ans->headers[idx].value_len = (uint16_t)(out - ans->block_len);
+		ans->block_len = (uint16_t)out;
+	}
+	return CORSD_REASON_ALLOWED;
+}
+
+static const struct snap_policy *
+find_policy(const struct corsd_snapshot *s, struct corsd_str name)
+{
+	const struct snap_key *e;
+
+	if (!name.p)
+		return NULL;
+	e = table_find(s, &s->names, name.p, name.len);
+	if (!e)
+		return NULL;
+	return (const struct snap_policy *)snap_at(s, s->policies_off) + e->a;
+}
+
+static void
+decide_preflight(const struct corsd_snapshot *s, const struct snap_policy *p,
+		 const struct corsd_request *req, struct corsd_answer *ans,
+		 int cls)
+{
+	const struct snap_tmpl *t;
+	enum corsd_reason r;
+	bool pna = str_eq(req->acrpn, "true", 4);
+
+	ans->flags |= CORSD_ANSWER_PREFLIGHT;
+	if (cls < 0) {
+		if (cls == MATCH_NONE)
+			set_subject(ans, req->origin.p, req->origin.len);
+		reject_preflight(s, p, ans,
+				 cls == MATCH_NONE ?
+					 CORSD_REASON_ORIGIN_NOT_ALLOWED :
+					 CORSD_REASON_ORIGIN_MALFORMED);
+		return;
+	}
+	if (req->acrm.len > CORSD_METHOD_MAX || !is_token(req->acrm)) {
+		reject_preflight(s, p, ans, CORSD_REASON_METHOD_MALFORMED);
+		return;
+	}
+	if (!method_allowed(s, p, req->acrm)) {
+		set_subject(ans, req->acrm.p, req->acrm.len);
+		reject_preflight(s, p, ans, CORSD_REASON_METHOD_NOT_ALLOWED);
+		return;
+	}
+
+	t = tmpl(s, p,
+		 cls == SNAP_MATCHED ? SNAP_T_PREFLIGHT_MATCHED :
+				       SNAP_T_PREFLIGHT_PUBLIC);
+	apply_tmpl(ans, t);
+	if (t->dyn_origin != SNAP_DYN_NONE)
+		set_value(ans, t->dyn_origin, req->origin.p, req->origin.len);
+	if (t->dyn_acrm != SNAP_DYN_NONE)
+		set_value(ans, t->dyn_acrm, req->acrm.p, req->acrm.len);
+	r = check_headers(s, p, req->acrh, ans, t->dyn_acrh != SNAP_DYN_NONE,
+			  t->dyn_acrh);
+	if (r != CORSD_REASON_ALLOWED) {
+		reject_preflight(s, p, ans, r);
+		return;
+	}
+	if (pna && !(p->flags & SNAP_F_PRIVATE_NETWORK)) {
+		reject_preflight(s, p, ans,
+				 CORSD_REASON_PRIVATE_NETWORK_NOT_ALLOWED);
+		return;
+	}
+	/* Reflecting an absent or empty list would send an empty header. */
+	if (t->dyn_acrh != SNAP_DYN_NONE &&
+	    ans->headers[t->dyn_acrh].value_len == 0)
+		drop_header(ans, t->dyn_acrh);
+	if (pna && ans->nheaders < CORSD_ANSWER_HEADERS_MAX) {
+		unsigned i = ans->nheaders++;
+
+		ans->headers[i].name_off = ans->block_len;
+		ans->headers[i].name_len = sizeof(ACAPN_NAME) - 1;
+		memcpy(ans->block + ans->block_len, ACAPN_NAME,
+		       sizeof(ACAPN_NAME) - 1);
+		ans->block_len += sizeof(ACAPN_NAME) - 1;
+		set_value(ans, i, "true", 4);
+	}
+	ans->verdict = CORSD_VERDICT_ALLOW;
+	ans->status = p->preflight_status;
+	ans->reason = CORSD_REASON_ALLOWED;
+}
+
+int
+corsd_decide(const struct corsd_snapshot *s, const struct corsd_request *req,
+	     struct corsd_answer *ans)
+{
+	const struct snap_policy *p;
+	const struct snap_tmpl *t;
+	int cls;
+
+	if (!s || !req || !ans)
+		return -CORSD_EINVAL;
+	ans->flags = 0;
+	ans->status = 0;
+	ans->nheaders = 0;
+	ans->block_len = 0;
+	ans->subject_len = 0;
+	ans->max_age = CORSD_MAX_AGE_NONE;
+
+	p = find_policy(s, req->policy);
+	if (!p) {
+		ans->verdict = CORSD_VERDICT_NO_POLICY;
+		ans->reason = CORSD_REASON_UNKNOWN_POLICY;
+		if (req->policy.p)
+			set_subject(ans, req->policy.p, req->policy.len);
+		return 0;
+	}
+	ans->max_age = p->max_age;
+
+	if (!req->origin.p) {
+		apply_tmpl(ans, tmpl(s, p, SNAP_T_VARY_ORIGIN));
+		ans->verdict = CORSD_VERDICT_NOT_CORS;
+		ans->reason = CORSD_REASON_NOT_CORS;
+		return 0;
+	}
+
+	cls = match_origin(s, p, req->origin);
+	if (req->acrm.p && str_eq(req->method, "OPTIONS", 7)) {
+		decide_preflight(s, p, req, ans, cls);
+		return 0;
+	}
+	if (cls < 0) {
+		if (cls == MATCH_NONE)
+			set_subject(ans, req->origin.p, req->origin.len);
+		reject_actual(s, p, ans,
+			      cls == MATCH_NONE ?
+				      CORSD_REASON_ORIGIN_NOT_ALLOWED :
+				      CORSD_REASON_ORIGIN_MALFORMED);
+		return 0;
+	}
+	t = tmpl(s, p,
+		 cls == SNAP_MATCHED ? SNAP_T_ACTUAL_MATCHED :
+				       SNAP_T_ACTUAL_PUBLIC);
+	apply_tmpl(ans, t);
+	if (t->dyn_origin != SNAP_DYN_NONE)
+		set_value(ans, t->dyn_origin, req->origin.p, req->origin.len);
+	ans->verdict = CORSD_VERDICT_ALLOW;
+	ans->reason = CORSD_REASON_ALLOWED;
+	return 0;
+}
