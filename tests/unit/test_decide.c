@@ -658,7 +658,10 @@ test_origin_rules_resist_look_alikes(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct dcase c = { t[i].origin, "rules", "GET", t[i].origin };
+		struct dcase c = { .name = t[i].origin,
+				   .policy = "rules",
+				   .method = "GET",
+				   .origin = t[i].origin };
 		char hdrs[512];
 
 		c.reason = t[i].reason;
