@@ -40,7 +40,8 @@ endif
 
 # Debian packages everything here needs; `make deps` installs the missing.
 DEB_PKGS := gcc g++ make pkg-config libxxhash-dev libyaml-dev libpcre2-dev \
-	libpsl-dev libcmocka-dev libbenchmark-dev valgrind clang-format
+	libpsl-dev libcmocka-dev libbenchmark-dev valgrind clang-format \
+	liburcu-dev
 
 ENGINE_LIBS := -lyaml -lpcre2-8 -lpsl
 
@@ -53,6 +54,25 @@ endif
 ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/%.o)
 ENGINE_LIB := $(B)/libcorsd_engine.a
+
+# The client library: what a web-server worker links.  No engine, no
+# liburcu, libyaml or PCRE2; err.c only for the names of codes.
+CLIENT_SRC := ipc/client.c ipc/cache.c ipc/os.c engine/err.c
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o)
+CLIENT_LIB := $(B)/libcorsd_client.a
+CLIENT_SO := $(B)/libcorsd_client.so
+
+SERVER_SRC := ipc/server.c ipc/cache.c ipc/os.c
+SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
+SERVER_LIB := $(B)/libcorsd_server.a
+
+CORSD_SRC := $(wildcard tools/corsd/*.c)
+CORSD_OBJ := $(CORSD_SRC:%.c=$(B)/%.o)
+CORSD := $(B)/corsd
+DAEMON_LIBS := -lurcu-memb -lurcu-common -lpthread
+
+IPC_TEST_SRC := $(wildcard tests/ipc/test_*.c)
+IPC_TEST_BIN := $(IPC_TEST_SRC:tests/ipc/%.c=$(B)/tests/%)
 
 CORSCTL_SRC := $(wildcard tools/corsctl/*.c)
 CORSCTL_OBJ := $(CORSCTL_SRC:%.c=$(B)/%.o)
@@ -71,7 +91,7 @@ PUBLIC_HEADERS := $(wildcard engine/include/*.h ipc/include/*.h)
 .PHONY: all deps build test test-unit test-cli check-headers run bench \
 	bench-callgrind format format-check clean help
 
-all: $(ENGINE_LIB) $(CORSCTL)
+all: $(ENGINE_LIB) $(CORSCTL) $(CLIENT_LIB) $(CLIENT_SO) $(CORSD)
 
 help:
 	@echo "make            build the release variant (engine, corsctl)"
@@ -107,11 +127,41 @@ $(ENGINE_LIB): $(ENGINE_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(CORSCTL): $(CORSCTL_OBJ) $(ENGINE_LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CORSCTL_OBJ) $(ENGINE_LIB) $(ENGINE_LIBS)
+$(CLIENT_LIB): $(CLIENT_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB)
+# Only the CORSD_API functions are exported: -fvisibility=hidden hides the
+# rest, and the version script keeps even those to corsd_*.
+$(CLIENT_SO): $(CLIENT_OBJ) ipc/client.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--version-script=ipc/client.map \
+		-Wl,-soname,libcorsd_client.so.1 -o $@ $(CLIENT_OBJ)
+
+$(SERVER_LIB): $(SERVER_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(CORSD): $(CORSD_OBJ) $(SERVER_LIB) $(ENGINE_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CORSD_OBJ) $(SERVER_LIB) $(ENGINE_LIB) \
+		$(ENGINE_LIBS) $(DAEMON_LIBS)
+
+$(CORSCTL): $(CORSCTL_OBJ) $(ENGINE_LIB) $(CLIENT_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CORSCTL_OBJ) $(ENGINE_LIB) $(CLIENT_LIB) \
+		$(ENGINE_LIBS)
+
+# IPC tests drive real processes: the client, the server side and the
+# engine (to compare answers with in-process decisions).
+$(B)/tests/test_%: $(B)/tests/ipc/test_%.o $(UNIT_SUPPORT_OBJ) $(CLIENT_LIB) \
+		$(SERVER_LIB) $(ENGINE_LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(SERVER_LIB) \
+		$(CLIENT_LIB) $(ENGINE_LIB) $(ENGINE_LIBS) $(DAEMON_LIBS) -lcmocka
+
+$(B)/tests/test_%: $(B)/tests/unit/test_%.o $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB) \
@@ -123,7 +173,7 @@ $(B)/bench/%: bench/%.cc $(ENGINE_LIB)
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -o $@ $< $(ENGINE_LIB) \
 		$(ENGINE_LIBS) -lbenchmark -lpthread
 
-build: all $(UNIT_BIN)
+build: all $(UNIT_BIN) $(IPC_TEST_BIN)
 
 # The unit tests run in the release build and again under ASan+UBSan.
 test: deps
@@ -152,13 +202,32 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory VARIANT=release all
 	$(Q)tools/examples/run.sh build/release
 
+# Benchmarks run in the release build; bench/RESULTS.md reports the
+# medians of 10 repetitions (this libbenchmark, 1.7, takes seconds as a
+# plain number).  The callgrind driver is C, linked like the tools.
+BENCH_FLAGS ?= --benchmark_min_time=0.2 --benchmark_repetitions=10 \
+	--benchmark_report_aggregates_only=true
+CALLGRIND_BIN := $(B)/bench/callgrind_decide
+
+$(CALLGRIND_BIN): $(B)/bench/callgrind_decide.o $(ENGINE_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(ENGINE_LIB) $(ENGINE_LIBS)
+
+.PHONY: bench-run bench-callgrind-run
+
 bench: deps
-	$(Q)$(MAKE) --no-print-directory VARIANT=release all $(BENCH_BIN)
-	$(Q)for b in $(BENCH_BIN); do $$b --benchmark_min_time=0.2 || exit 1; done
+	$(Q)$(MAKE) --no-print-directory VARIANT=release bench-run
+
+bench-run: all $(BENCH_BIN)
+	$(Q)for b in $(BENCH_BIN); do $$b $(BENCH_FLAGS) || exit 1; done
 
 bench-callgrind: deps
-	$(Q)$(MAKE) --no-print-directory VARIANT=release all $(BENCH_BIN)
-	$(Q)bench/callgrind.sh build/release
+	$(Q)$(MAKE) --no-print-directory VARIANT=release bench-callgrind-run
+
+bench-callgrind-run: all $(CALLGRIND_BIN)
+	$(Q)bench/callgrind.sh $(B)
+
+-include $(BENCH_BIN:=.d) $(B)/bench/callgrind_decide.d
 
 FORMAT_SRC = $(shell git ls-files 'engine/*.[ch]' 'ipc/*.[ch]' \
 	'tools/corsd/*.[ch]' 'tools/corsctl/*.[ch]' 'tests/*.[ch]')
@@ -173,5 +242,6 @@ format-check:
 clean:
 	rm -rf build
 
--include $(ENGINE_OBJ:.o=.d) $(CORSCTL_OBJ:.o=.d) \
+-include $(ENGINE_OBJ:.o=.d) $(CORSCTL_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) \
+	$(SERVER_OBJ:.o=.d) $(CORSD_OBJ:.o=.d) $(IPC_TEST_SRC:%.c=$(B)/%.d) \
 	$(UNIT_SRC:%.c=$(B)/%.d) $(UNIT_SUPPORT_OBJ:.o=.d)

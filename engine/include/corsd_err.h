@@ -11,6 +11,13 @@
 extern "C" {
 #endif
 
+/* Marks the public API: everything else in the libraries is hidden. */
+#if defined(__GNUC__) && !defined(CORSD_API)
+#define CORSD_API __attribute__((visibility("default")))
+#elif !defined(CORSD_API)
+#define CORSD_API
+#endif
+
 enum corsd_err {
 #define CORSD_ERR(name, value, msg) CORSD_E##name = (value),
 #include "../tbl/errors.h"
@@ -24,7 +31,7 @@ enum corsd_err {
  * Return: a static string; "unknown error" for a code not in the table.
  * Thread-safe.
  */
-const char *corsd_strerror(int err);
+CORSD_API const char *corsd_strerror(int err);
 
 #ifdef __cplusplus
 }

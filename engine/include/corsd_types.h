@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "corsd_err.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -106,13 +108,13 @@ struct corsd_answer {
  * corsd_answer_reason() - the one-line reason, with its subject filled in.
  * Return: the length needed (snprintf semantics).
  */
-int corsd_answer_reason(const struct corsd_answer *ans, char *buf,
+CORSD_API int corsd_answer_reason(const struct corsd_answer *ans, char *buf,
 			size_t size);
 
 /* "allow", "deny", ...; "?" when out of range. */
-const char *corsd_verdict_name(unsigned verdict);
+CORSD_API const char *corsd_verdict_name(unsigned verdict);
 /* The stats name of a reason ("method-not-allowed"); "?" when out of range. */
-const char *corsd_reason_name(unsigned reason);
+CORSD_API const char *corsd_reason_name(unsigned reason);
 
 /* The idx-th header of an answer as two strings; idx < ans->nheaders. */
 static inline struct corsd_str

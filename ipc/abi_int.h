@@ -1,0 +1,226 @@
+/*
+ * abi_int.h - the layout of corsd's two shared-memory segments.
+ *
+ * Layer: ipc, internal; shared by the client library and corsd.  Fixed
+ * width fields and offsets only, never pointers; sizes and offsets are
+ * pinned with _Static_assert and any change bumps CORSD_ABI_VERSION.
+ *
+ * Two segments, because they have different writers:
+ *
+ *   /dev/shm/corsd.<instance>.cache   0640, written by corsd alone and
+ *       mapped PROT_READ by workers: the daemon's identity (epoch, pid,
+ *       state), the policy generation, geometry, and the decision cache.
+ *       A worker can neither forge an answer nor fake the daemon's state.
+ *
+ *   /dev/shm/corsd.<instance>.slots   0660: one request slot per worker
+ *       (single producer, single consumer) and the doorbell.  Everything
+ *       here is untrusted input to corsd: corsd keeps its own copy of the
+ *       geometry and copies, bounds and validates whatever it reads.
+ *
+ * The doorbell is a bitmap with one bit per slot: a worker that posts a
+ * request sets its bit; a serving thread finds work with a find-first-set
+ * over 64 slots at a time instead of visiting idle slots one by one, and
+ * claims a bit with an atomic fetch-and so that exactly one thread serves
+ * a posting.
+ */
+#ifndef CORSD_ABI_INT_H
+#define CORSD_ABI_INT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corsd_types.h"
+
+#define CORSD_ABI_VERSION	  1u
+#define CORSD_CACHE_MAGIC	  0x454843414344534fULL /* "OSDCACHE" */
+#define CORSD_SLOTS_MAGIC	  0x53544f4c5344534fULL /* "OSDSLOTS" */
+#define CORSD_SLOTS_MAX		  1024u
+#define CORSD_PENDING_WORDS	  (CORSD_SLOTS_MAX / 64u)
+#define CORSD_INSTANCE_MAX	  32u
+
+enum corsd_daemon_state {
+	CORSD_STATE_STARTING = 1,
+	CORSD_STATE_SERVING = 2,
+	CORSD_STATE_STOPPED = 3,	/* clean exit: re-attach when it is back */
+};
+
+/*
+ * Request fields as the worker copied them: each at most one byte past
+ * the engine's bound (see corsd_client_decide()), so the request area has
+ * a fixed size.
+ */
+#define CORSD_WIRE_POLICY_MAX (CORSD_POLICY_NAME_MAX + 1)
+#define CORSD_WIRE_METHOD_MAX (CORSD_METHOD_MAX + 1)
+#define CORSD_WIRE_ORIGIN_MAX (CORSD_ORIGIN_MAX + 1)
+#define CORSD_WIRE_ACRM_MAX   (CORSD_METHOD_MAX + 1)
+#define CORSD_WIRE_ACRH_MAX   (CORSD_ACRH_MAX + 1)
+#define CORSD_WIRE_ACRPN_MAX  16
+
+enum corsd_wire_field {
+	CORSD_WIRE_POLICY,
+	CORSD_WIRE_METHOD,
+	CORSD_WIRE_ORIGIN,
+	CORSD_WIRE_ACRM,
+	CORSD_WIRE_ACRH,
+	CORSD_WIRE_ACRPN,
+	CORSD_WIRE__COUNT
+};
+
+#define CORSD_WIRE_BYTES                                                   \
+	(CORSD_WIRE_POLICY_MAX + CORSD_WIRE_METHOD_MAX +                   \
+	 CORSD_WIRE_ORIGIN_MAX + CORSD_WIRE_ACRM_MAX + CORSD_WIRE_ACRH_MAX + \
+	 CORSD_WIRE_ACRPN_MAX)
+
+/* A request: field i is bytes[off(i), off(i) + len[i]), present if bit i. */
+struct corsd_wire_request {
+	uint16_t len[CORSD_WIRE__COUNT];
+	uint16_t present;	/* bit per enum corsd_wire_field */
+	uint16_t pad;
+	char bytes[CORSD_WIRE_BYTES];
+};
+
+/* Round-trip latency buckets: bucket i counts trips < 2^i microseconds
+ * (the last one everything slower). */
+#define CORSD_LAT_BUCKETS 20
+
+/*
+ * One worker's slot.  The worker writes req, req_seq and its counters;
+ * corsd writes rc, answer and rep_seq.  owner is claimed by the worker
+ * with a compare-and-swap from 0 and cleared by the worker on close or by
+ * corsd when the owner is dead.
+ */
+struct corsd_slot {
+	_Atomic uint32_t owner;		/* pid, 0 when free */
+	_Atomic uint32_t req_seq;	/* worker: bumped after writing req */
+	_Atomic uint32_t rep_seq;	/* corsd: = req_seq once answered */
+	_Atomic uint32_t waiting;	/* worker sleeps on rep_seq */
+	_Atomic uint64_t owner_start;	/* owner's start time (pid reuse) */
+	/* Worker-side counters: only the owner writes them, so workers
+	 * never contend on a cache line for statistics. */
+	_Atomic uint64_t n_requests;
+	_Atomic uint64_t n_hits;
+	_Atomic uint64_t n_misses;
+	_Atomic uint64_t n_timeouts;
+	_Atomic uint64_t n_sleeps;
+	_Atomic uint64_t lat[CORSD_LAT_BUCKETS];
+	uint64_t pad0[2];
+	struct corsd_wire_request req;
+	int32_t rc;			/* 0 or -CORSD_E*: corsd's verdict on req */
+	uint32_t pad1;
+	struct corsd_answer answer;
+};
+
+struct corsd_slots_hdr {
+	uint64_t magic;
+	uint32_t abi_version;
+	uint32_t nslots;
+	uint64_t epoch;
+	uint64_t slots_off;
+	uint32_t slot_size;
+	uint32_t pad0;
+	uint64_t pad1[3];
+	/* Cache line 1: the doorbell futex and the count of serving
+	 * threads asleep on it. */
+	_Atomic uint32_t doorbell;
+	_Atomic uint32_t sleepers;
+	uint64_t pad2[7];
+	/* Cache lines 2-3: one bit per slot with a posted request. */
+	_Atomic uint64_t pending[CORSD_PENDING_WORDS];
+};
+
+/*
+ * The decision cache.  Set-associative; entries are seqlocks (seq odd
+ * while corsd writes) holding the full key, the generation of the
+ * snapshot that answered, and an expiry on CLOCK_MONOTONIC in ms.
+ */
+#define CORSD_CACHE_KEY_MAX	 432
+#define CORSD_CACHE_BLOCK_MAX	 1024
+#define CORSD_CACHE_ANSWER_MAX	 (offsetof(struct corsd_answer, block) + \
+				  CORSD_CACHE_BLOCK_MAX)
+#define CORSD_CACHE_WAYS	 4
+
+struct corsd_cache_entry {
+	_Atomic uint32_t seq;
+	uint16_t key_len;
+	uint16_t answer_len;
+	uint64_t hash;
+	uint64_t generation;
+	uint64_t expires_ms;
+	char key[CORSD_CACHE_KEY_MAX];
+	/* The first answer_len bytes of a struct corsd_answer: answers
+	 * with a longer block are not cached. */
+	_Alignas(8) char answer[CORSD_CACHE_ANSWER_MAX];
+};
+
+struct corsd_cache_hdr {
+	uint64_t magic;
+	uint32_t abi_version;
+	uint32_t hdr_size;
+	uint64_t epoch;			/* random, non-zero, per corsd start */
+	uint32_t daemon_pid;
+	uint32_t pad0;
+	uint64_t daemon_start;		/* /proc start time of daemon_pid */
+	_Atomic uint32_t state;		/* enum corsd_daemon_state */
+	uint32_t nsets;			/* power of two */
+	uint32_t ways;
+	uint32_t entry_size;
+	uint64_t entries_off;
+	uint64_t segment_size;
+	uint32_t slots_nslots;		/* geometry of the slots segment, */
+	uint32_t slots_slot_size;	/* from the one writer we trust */
+	uint64_t slots_off;
+	uint64_t slots_segment_size;
+	uint64_t pad1[4];
+	/* Cache line 2: what changes while serving. */
+	_Atomic uint64_t generation;	/* policy snapshot in force */
+	_Atomic uint64_t tick_ms;	/* corsd's CLOCK_MONOTONIC, ~100 ms */
+	uint64_t pad2[6];
+};
+
+_Static_assert(sizeof(struct corsd_answer) % 8 == 0, "answer is 8-aligned");
+_Static_assert(offsetof(struct corsd_slot, req) == 240, "slot layout");
+_Static_assert(sizeof(struct corsd_slots_hdr) == 256, "slots header size");
+_Static_assert(offsetof(struct corsd_slots_hdr, doorbell) == 64,
+	       "doorbell on its own cache line");
+_Static_assert(offsetof(struct corsd_slots_hdr, pending) == 128,
+	       "pending bitmap on its own cache lines");
+_Static_assert(sizeof(struct corsd_cache_hdr) == 192, "cache header size");
+_Static_assert(offsetof(struct corsd_cache_hdr, generation) == 128,
+	       "generation on its own cache line");
+_Static_assert(offsetof(struct corsd_cache_entry, key) == 32,
+	       "cache entry layout");
+_Static_assert(sizeof(struct corsd_cache_entry) % 64 == 0,
+	       "cache entries are whole cache lines");
+
+/* Offsets of the wire fields inside corsd_wire_request.bytes. */
+static inline size_t
+corsd_wire_off(enum corsd_wire_field f)
+{
+	static const uint16_t off[CORSD_WIRE__COUNT] = {
+		0,
+		CORSD_WIRE_POLICY_MAX,
+		CORSD_WIRE_POLICY_MAX + CORSD_WIRE_METHOD_MAX,
+		CORSD_WIRE_POLICY_MAX + CORSD_WIRE_METHOD_MAX +
+			CORSD_WIRE_ORIGIN_MAX,
+		CORSD_WIRE_POLICY_MAX + CORSD_WIRE_METHOD_MAX +
+			CORSD_WIRE_ORIGIN_MAX + CORSD_WIRE_ACRM_MAX,
+		CORSD_WIRE_POLICY_MAX + CORSD_WIRE_METHOD_MAX +
+			CORSD_WIRE_ORIGIN_MAX + CORSD_WIRE_ACRM_MAX +
+			CORSD_WIRE_ACRH_MAX,
+	};
+	return off[f];
+}
+
+static inline size_t
+corsd_wire_max(enum corsd_wire_field f)
+{
+	static const uint16_t max[CORSD_WIRE__COUNT] = {
+		CORSD_WIRE_POLICY_MAX, CORSD_WIRE_METHOD_MAX,
+		CORSD_WIRE_ORIGIN_MAX, CORSD_WIRE_ACRM_MAX,
+		CORSD_WIRE_ACRH_MAX,   CORSD_WIRE_ACRPN_MAX,
+	};
+	return max[f];
+}
+
+#endif /* CORSD_ABI_INT_H */

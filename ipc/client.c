@@ -1,0 +1,417 @@
+/*
+ * client.c - the worker's side: cache probe, then its own request slot.
+ *
+ * Layer: ipc, linked into other people's servers: no allocation after
+ * corsd_client_open(), no logging, no signals, no unbounded wait.
+ *
+ * Memory-order pairings with server.c:
+ *   R1 (req_seq store, release)  pairs with A1 in server take_request()
+ *   A2 (rep_seq load, acquire)   pairs with R3 in server take_request()
+ *   D1/D2 (pending fetch_or, sleepers load, both seq_cst) and the
+ *      server's S1/S2 form a Dekker pair: either the worker sees a
+ *      sleeper and rings, or the sleeper sees the pending bit.
+ *   W1/W2 (waiting store, rep_seq reload, seq_cst) pair with the
+ *      server's F3 fence: either corsd sees us waiting and wakes us, or
+ *      we see the reply before we sleep (and FUTEX_WAIT re-checks).
+ *   A3 (generation load, acquire) pairs with the release in
+ *      corsd_server_publish_generation().
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "abi_int.h"
+#include "cache_int.h"
+#include "corsd_client.h"
+#include "os.h"
+
+#define CLIENT_SPIN_NS	  30000u	/* spin this long before sleeping */
+#define CLIENT_RETRY_MS	  20u		/* re-attach attempts at most this often */
+#define CLIENT_STALE_MS	  1000u		/* a tick older than this: corsd is gone */
+
+struct corsd_client {
+	char cache_name[64];
+	char slots_name[64];
+	unsigned timeout_ms;
+	pid_t pid;
+	uint64_t start;
+
+	/* Attached state; cache == NULL when detached. */
+	const struct corsd_cache_hdr *cache;
+	size_t cache_size;
+	uint64_t cache_ino;
+	struct corsd_slots_hdr *slots;
+	size_t slots_size;
+	struct corsd_slot *slot;
+	uint32_t slot_idx;
+	uint64_t epoch;
+
+	bool suspect;		/* corsd missed a deadline */
+	uint64_t next_try_ms;
+};
+
+static void
+detach(struct corsd_client *c)
+{
+	if (c->slot) {
+		uint32_t me = (uint32_t)c->pid;
+
+		/* Give the slot back only if it is still ours: corsd may
+		 * have reclaimed it already. */
+		atomic_compare_exchange_strong_explicit(
+			&c->slot->owner, &me, 0, memory_order_release,
+			memory_order_relaxed);
+	}
+	if (c->slots)
+		munmap(c->slots, c->slots_size);
+	if (c->cache)
+		munmap((void *)(uintptr_t)c->cache, c->cache_size);
+	c->cache = NULL;
+	c->slots = NULL;
+	c->slot = NULL;
+	c->epoch = 0;
+	c->suspect = false;
+}
+
+static bool
+claim_slot(struct corsd_client *c)
+{
+	uint32_t n = c->cache->slots_nslots, me = (uint32_t)c->pid;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct corsd_slot *s =
+			(struct corsd_slot *)((char *)c->slots +
+					      c->cache->slots_off +
+					      (size_t)i *
+						      c->cache->slots_slot_size);
+		uint32_t free_owner = 0;
+
+		if (atomic_load_explicit(&s->owner, memory_order_relaxed))
+			continue;
+		if (!atomic_compare_exchange_strong_explicit(
+			    &s->owner, &free_owner, me, memory_order_acquire,
+			    memory_order_relaxed))
+			continue;
+		atomic_store_explicit(&s->owner_start, c->start,
+				      memory_order_relaxed);
+		atomic_store_explicit(&s->waiting, 0, memory_order_relaxed);
+		c->slot = s;
+		c->slot_idx = i;
+		return true;
+	}
+	return false;
+}
+
+/* Map both segments and claim a slot; on any failure stay detached. */
+static int
+attach(struct corsd_client *c)
+{
+	const struct corsd_cache_hdr *h;
+	void *map;
+	size_t size;
+	uint64_t ino, sino;
+	int rc;
+
+	rc = corsd_os_shm_open(c->cache_name, false, &map, &size, &ino);
+	if (rc)
+		return rc;
+	h = map;
+	c->cache = h;
+	c->cache_size = size;
+	c->cache_ino = ino;
+	/* The magic is stored last, after a release fence, by corsd. */
+	if (size < sizeof(*h) || h->magic != CORSD_CACHE_MAGIC)
+		goto unavail;
+	atomic_thread_fence(memory_order_acquire);
+	if (h->abi_version != CORSD_ABI_VERSION ||
+	    h->hdr_size != sizeof(*h) || h->segment_size != size ||
+	    atomic_load_explicit(&h->state, memory_order_acquire) ==
+		    CORSD_STATE_STOPPED)
+		goto unavail;
+
+	rc = corsd_os_shm_open(c->slots_name, true, &map, &size, &sino);
+	if (rc)
+		goto unavail;
+	c->slots = map;
+	c->slots_size = size;
+	/* Geometry comes from the read-only header, never from the
+	 * writable segment another worker could have scribbled on. */
+	if (size != h->slots_segment_size ||
+	    c->slots->magic != CORSD_SLOTS_MAGIC ||
+	    c->slots->epoch != h->epoch || h->slots_nslots == 0 ||
+	    h->slots_nslots > CORSD_SLOTS_MAX ||
+	    h->slots_slot_size < sizeof(struct corsd_slot) ||
+	    h->slots_off + (uint64_t)h->slots_nslots * h->slots_slot_size >
+		    size ||
+	    !claim_slot(c))
+		goto unavail;
+	c->epoch = h->epoch;
+	c->suspect = false;
+	return 0;
+unavail:
+	detach(c);
+	return -CORSD_EUNAVAIL;
+}
+
+CORSD_API struct corsd_client *
+corsd_client_open(const char *instance, unsigned timeout_ms, int *err)
+{
+	struct corsd_client *c;
+	int rc = -CORSD_EINVAL;
+
+	if (timeout_ms == 0 || timeout_ms > 60000)
+		goto fail;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		rc = -CORSD_ENOMEM;
+		goto fail;
+	}
+	if (corsd_os_shm_name(c->cache_name, sizeof(c->cache_name), instance,
+			      "cache") ||
+	    corsd_os_shm_name(c->slots_name, sizeof(c->slots_name), instance,
+			      "slots")) {
+		free(c);
+		goto fail;
+	}
+	c->timeout_ms = timeout_ms;
+	c->pid = getpid();
+	c->start = corsd_os_pid_start(c->pid);
+	attach(c);	/* corsd may come later: decide() retries */
+	if (err)
+		*err = 0;
+	return c;
+fail:
+	if (err)
+		*err = rc;
+	return NULL;
+}
+
+CORSD_API void
+corsd_client_close(struct corsd_client *c)
+{
+	if (!c)
+		return;
+	detach(c);
+	free(c);
+}
+
+CORSD_API uint64_t
+corsd_client_epoch(const struct corsd_client *c)
+{
+	return c && c->cache ? c->epoch : 0;
+}
+
+static int
+unavailable(struct corsd_answer *ans)
+{
+	ans->verdict = CORSD_VERDICT_UNAVAILABLE;
+	ans->flags = 0;
+	ans->status = 0;
+	ans->reason = CORSD_REASON_UNAVAILABLE;
+	ans->nheaders = 0;
+	ans->max_age = CORSD_MAX_AGE_NONE;
+	ans->block_len = 0;
+	ans->subject_len = 0;
+	return -CORSD_EUNAVAIL;
+}
+
+/*
+ * Is the corsd we are attached to still the one behind the name, alive
+ * and serving?  Cheap checks first; the syscalls only when suspect.
+ */
+static bool
+attached_and_live(struct corsd_client *c, uint64_t now_ms)
+{
+	const struct corsd_cache_hdr *h = c->cache;
+	uint64_t tick;
+
+	if (!h)
+		return false;
+	if (atomic_load_explicit(&h->state, memory_order_acquire) ==
+	    CORSD_STATE_STOPPED)
+		return false;
+	tick = atomic_load_explicit(&h->tick_ms, memory_order_relaxed);
+	if (tick && now_ms > tick + CLIENT_STALE_MS)
+		c->suspect = true;
+	if (c->suspect) {
+		if (corsd_os_shm_ino(c->cache_name) != c->cache_ino ||
+		    !corsd_os_pid_alive((pid_t)h->daemon_pid, h->daemon_start))
+			return false;
+	}
+	/* corsd reclaimed our slot (it thought us dead): take another. */
+	if (atomic_load_explicit(&c->slot->owner, memory_order_relaxed) !=
+	    (uint32_t)c->pid)
+		return false;
+	return true;
+}
+
+static void
+write_field(struct corsd_wire_request *w, enum corsd_wire_field f,
+	    struct corsd_str s)
+{
+	if (!s.p) {
+		w->len[f] = 0;
+		return;
+	}
+	w->present |= (uint16_t)(1u << f);
+	w->len[f] = (uint16_t)s.len;
+	memcpy(w->bytes + corsd_wire_off(f), s.p, s.len);
+}
+
+static unsigned
+lat_bucket(uint64_t ns)
+{
+	uint64_t us = ns / 1000u;
+	unsigned b = 0;
+
+	while (b < CORSD_LAT_BUCKETS - 1 && us >= (1ull << b))
+		b++;
+	return b;
+}
+
+static void
+count(_Atomic uint64_t *ctr)
+{
+	/* One writer per slot: a relaxed load and store, no locked RMW. */
+	atomic_store_explicit(ctr,
+			      atomic_load_explicit(ctr, memory_order_relaxed) +
+				      1,
+			      memory_order_relaxed);
+}
+
+/* Post the request and wait for rep_seq to reach it, until @deadline. */
+static int
+round_trip(struct corsd_client *c, const struct corsd_request *r,
+	   struct corsd_answer *ans, uint64_t t0)
+{
+	struct corsd_slot *s = c->slot;
+	struct corsd_slots_hdr *sh = c->slots;
+	uint64_t deadline = t0 + (uint64_t)c->timeout_ms * 1000000u, now;
+	uint64_t bit = 1ull << (c->slot_idx % 64);
+	uint32_t seq, rep;
+	uint16_t nh, bl;
+
+	s->req.present = 0;
+	write_field(&s->req, CORSD_WIRE_POLICY, r->policy);
+	write_field(&s->req, CORSD_WIRE_METHOD, r->method);
+	write_field(&s->req, CORSD_WIRE_ORIGIN, r->origin);
+	write_field(&s->req, CORSD_WIRE_ACRM, r->acrm);
+	write_field(&s->req, CORSD_WIRE_ACRH, r->acrh);
+	write_field(&s->req, CORSD_WIRE_ACRPN, r->acrpn);
+	seq = atomic_load_explicit(&s->req_seq, memory_order_relaxed) + 1;
+	/* R1: the request bytes above are visible before the new seq. */
+	atomic_store_explicit(&s->req_seq, seq, memory_order_release);
+	/* D1, D2: ring only when a serving thread said it sleeps. */
+	atomic_fetch_or_explicit(&sh->pending[c->slot_idx / 64], bit,
+				 memory_order_seq_cst);
+	if (atomic_load_explicit(&sh->sleepers, memory_order_seq_cst)) {
+		atomic_fetch_add_explicit(&sh->doorbell, 1,
+					  memory_order_release);
+		corsd_os_futex_wake(&sh->doorbell, 1);
+	}
+
+	for (unsigned i = 0;; i++) {
+		/* A2: pairs with R3; the answer is complete once seen. */
+		rep = atomic_load_explicit(&s->rep_seq, memory_order_acquire);
+		if (rep == seq)
+			break;
+		if ((i & 63) != 63) {
+			corsd_os_cpu_relax();
+			continue;
+		}
+		now = corsd_os_now_ns();
+		if (now >= deadline)
+			return -CORSD_ETIMEDOUT;
+		if (now - t0 < CLIENT_SPIN_NS)
+			continue;
+		/* W1, W2: say we sleep, then look once more. */
+		atomic_store_explicit(&s->waiting, 1, memory_order_seq_cst);
+		rep = atomic_load_explicit(&s->rep_seq, memory_order_seq_cst);
+		if (rep != seq) {
+			count(&s->n_sleeps);
+			corsd_os_futex_wait(&s->rep_seq, rep,
+					    (int64_t)(deadline - now));
+		}
+		atomic_store_explicit(&s->waiting, 0, memory_order_relaxed);
+	}
+
+	if (s->rc != 0)
+		return -CORSD_EINVAL;
+	/* corsd wrote these, but the slot is writable by workers: check
+	 * before they size a copy into the caller's buffer. */
+	nh = s->answer.nheaders;
+	bl = s->answer.block_len;
+	if (nh > CORSD_ANSWER_HEADERS_MAX || bl > CORSD_ANSWER_BLOCK_MAX)
+		return -CORSD_EINVAL;
+	memcpy(ans, &s->answer, offsetof(struct corsd_answer, block) + bl);
+	ans->nheaders = nh;
+	ans->block_len = bl;
+	if (ans->subject_len > CORSD_ANSWER_SUBJECT_MAX)
+		ans->subject_len = 0;
+	for (unsigned i = 0; i < nh; i++)
+		if ((uint32_t)ans->headers[i].name_off +
+				    ans->headers[i].name_len >
+			    bl ||
+		    (uint32_t)ans->headers[i].value_off +
+				    ans->headers[i].value_len >
+			    bl)
+			return -CORSD_EINVAL;
+	return 0;
+}
+
+CORSD_API int
+corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
+		    struct corsd_answer *ans)
+{
+	struct corsd_request r;
+	char key[CORSD_CACHE_KEY_MAX];
+	size_t klen;
+	uint64_t now_ms, hash = 0, t0;
+	int rc;
+
+	if (!c || !req || !ans)
+		return -CORSD_EINVAL;
+	corsd_wire_clip(req, &r);
+	now_ms = corsd_os_now_ms();
+	if (!attached_and_live(c, now_ms)) {
+		if (now_ms < c->next_try_ms)
+			return unavailable(ans);
+		c->next_try_ms = now_ms + CLIENT_RETRY_MS;
+		detach(c);
+		if (attach(c))
+			return unavailable(ans);
+	}
+	count(&c->slot->n_requests);
+
+	klen = corsd_cache_key(&r, key);
+	if (klen) {
+		/* A3: entries of an older generation are misses. */
+		uint64_t gen = atomic_load_explicit(&c->cache->generation,
+						    memory_order_acquire);
+
+		hash = corsd_cache_hash(key, klen);
+		if (corsd_cache_lookup(c->cache, key, klen, hash, gen, now_ms,
+				       ans)) {
+			count(&c->slot->n_hits);
+			return 0;
+		}
+	}
+	count(&c->slot->n_misses);
+
+	t0 = corsd_os_now_ns();
+	rc = round_trip(c, &r, ans, t0);
+	if (rc == -CORSD_ETIMEDOUT) {
+		count(&c->slot->n_timeouts);
+		c->suspect = true;
+		return unavailable(ans);
+	}
+	count(&c->slot->lat[lat_bucket(corsd_os_now_ns() - t0)]);
+	c->suspect = false;
+	if (rc) {
+		unavailable(ans);
+		return rc;
+	}
+	return 0;
+}

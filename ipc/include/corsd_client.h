@@ -1,0 +1,79 @@
+/*
+ * corsd_client.h - ask a running corsd for CORS decisions.
+ *
+ * Layer: ipc, public; the only header a web-server worker needs.  The
+ * library it names (libcorsd_client.a / libcorsd_client.so) depends on
+ * neither the engine nor liburcu, libyaml or PCRE2, and exports only
+ * corsd_* symbols.
+ *
+ * A decision is looked up first in the shared decision cache (mapped
+ * read-only: written by corsd alone), then asked of corsd through the
+ * handle's own request slot.  The answer is copied into a caller-owned
+ * struct corsd_answer; nothing is allocated after corsd_client_open().
+ *
+ * Thread safety: one handle is one request slot.  A handle must not be
+ * used by two threads at once; use one handle per thread (an nginx worker
+ * is single-threaded and needs one).  Handles are not inherited across
+ * fork(): open them in the child.
+ */
+#ifndef CORSD_CLIENT_H
+#define CORSD_CLIENT_H
+
+#include <stdint.h>
+
+#include "corsd_err.h"
+#include "corsd_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct corsd_client;
+
+/**
+ * corsd_client_open() - attach to a corsd instance and claim a slot.
+ * @instance: the instance name given to corsd (--instance); NULL or ""
+ *            means "default".  1-32 bytes of [A-Za-z0-9_-].
+ * @timeout_ms: how long corsd_client_decide() waits for corsd, at most;
+ *            1 to 60000.
+ * @err: out: 0, -CORSD_EINVAL, -CORSD_ENOMEM.
+ *
+ * Opening succeeds even when corsd is not running: the handle answers
+ * CORSD_VERDICT_UNAVAILABLE until corsd is there, and attaches (and
+ * re-attaches after a corsd restart) by itself.
+ *
+ * Return: a handle, or NULL with @err set.
+ */
+CORSD_API struct corsd_client *corsd_client_open(const char *instance,
+				       unsigned timeout_ms, int *err);
+
+/**
+ * corsd_client_decide() - decide one request.
+ * @c: a handle; not used by another thread during the call.
+ * @req: the request (as for corsd_decide()); strings longer than corsd's
+ *       bounds are cut to one byte past the bound, which decides exactly
+ *       as the whole value would (denied).
+ * @ans: caller-owned; filled in.
+ *
+ * Never blocks longer than the handle's timeout.  When corsd does not
+ * answer in time, is not running, or is restarting, @ans gets verdict
+ * CORSD_VERDICT_UNAVAILABLE, reason CORSD_REASON_UNAVAILABLE and no
+ * headers, and the call returns -CORSD_EUNAVAIL.
+ *
+ * Return: 0 with @ans filled in; -CORSD_EUNAVAIL as above; -CORSD_EINVAL
+ * for NULL arguments or a request corsd refused as malformed.
+ */
+CORSD_API int corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
+			struct corsd_answer *ans);
+
+/* Release the slot and the mappings.  corsd_client_close(NULL) is fine. */
+CORSD_API void corsd_client_close(struct corsd_client *c);
+
+/* The epoch of the corsd the handle is attached to; 0 when detached. */
+CORSD_API uint64_t corsd_client_epoch(const struct corsd_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CORSD_CLIENT_H */

@@ -1,0 +1,71 @@
+/*
+ * os.h - the operating-system specifics of corsd's IPC: futexes, shared
+ * memory, permissions, clocks and process liveness.
+ *
+ * Layer: ipc, internal; Linux.  Everything else in ipc/ is portable C11
+ * over these calls.
+ */
+#ifndef CORSD_OS_H
+#define CORSD_OS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Sleep while *addr == expected, at most timeout_ns (< 0: no limit).
+ * Shared (not process-private) futex: addr may be in shared memory.
+ * Return: 0 when woken or the value differed, -CORSD_ETIMEDOUT. */
+int corsd_os_futex_wait(_Atomic uint32_t *addr, uint32_t expected,
+			int64_t timeout_ns);
+/* Wake up to n sleepers on addr. */
+void corsd_os_futex_wake(_Atomic uint32_t *addr, int n);
+
+/* CLOCK_MONOTONIC in ns, and in ms (coarse clock: a few ns per call). */
+uint64_t corsd_os_now_ns(void);
+uint64_t corsd_os_now_ms(void);
+
+static inline void
+corsd_os_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* "/corsd.<instance>.<what>" into buf; -CORSD_EINVAL for a bad instance
+ * name (1-32 bytes of [A-Za-z0-9_-]). */
+int corsd_os_shm_name(char *buf, size_t size, const char *instance,
+		      const char *what);
+
+/*
+ * Create a fresh segment (replacing a stale one of the same name), with
+ * @mode and, when gid != (gid_t)-1, that group; sized and mapped
+ * read-write.  The file mode is set with fchmod, so the umask cannot
+ * widen or narrow it.
+ */
+int corsd_os_shm_create(const char *name, size_t size, mode_t mode, gid_t gid,
+			void **map);
+/* Map an existing segment; PROT_READ only unless @writable.  Returns its
+ * size and inode (to notice a new corsd behind the same name). */
+int corsd_os_shm_open(const char *name, bool writable, void **map,
+		      size_t *size, uint64_t *ino);
+/* Inode of the segment now behind @name; 0 when there is none. */
+uint64_t corsd_os_shm_ino(const char *name);
+void corsd_os_shm_unlink(const char *name);
+
+/* Start time of @pid (field 22 of /proc/pid/stat), 0 if it has none. */
+uint64_t corsd_os_pid_start(pid_t pid);
+/* Is @pid alive and, when start != 0, the same process as before? */
+bool corsd_os_pid_alive(pid_t pid, uint64_t start);
+
+/* A group id by name or number; -CORSD_ENOENT when there is none. */
+int corsd_os_group(const char *name, gid_t *gid);
+
+/* 64 random bits from getrandom(2), never 0. */
+uint64_t corsd_os_random64(void);
+
+#endif /* CORSD_OS_H */

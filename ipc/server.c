@@ -1,0 +1,492 @@
+/*
+ * server.c - corsd's side of the shared-memory path (see server_int.h).
+ *
+ * Layer: ipc.  The slots segment is writable by every worker, so nothing
+ * read from it is trusted: the geometry is corsd's own copy, requests are
+ * copied out of the slot, re-checked against req_seq (a torn copy is
+ * discarded) and validated, and decide() writes into a private answer
+ * that is copied into the slot afterwards.
+ *
+ * Memory-order pairings with client.c:
+ *   A1 (req_seq load, acquire)  pairs with R1 in round_trip()
+ *   F2 (acquire fence) + req_seq reload detect a request torn by its
+ *      worker (who may have given up and posted the next one)
+ *   R3 (rep_seq store, release) pairs with A2 in round_trip()
+ *   F3 (seq_cst fence) before the waiting load pairs with W1/W2
+ *   S1/S2 (sleepers increment, pending loads, seq_cst) pair with D1/D2
+ *   R4 (generation store, release) pairs with A3 in the client
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cache_int.h"
+#include "os.h"
+#include "server_int.h"
+
+#define SLEEP_NS	 (100 * 1000000ll)	/* re-check *stop this often */
+
+struct corsd_server {
+	/* corsd's own copy of the geometry: never re-read from shm. */
+	uint32_t nslots;
+	uint32_t slot_size;
+	uint64_t slots_off;
+	uint32_t nwords;
+	uint32_t ttl_ms;
+	uint64_t spin_ns;
+	char cache_name[64];
+	char slots_name[64];
+	struct corsd_cache_hdr *cache;
+	size_t cache_size;
+	struct corsd_slots_hdr *slots;
+	size_t slots_size;
+	/* One serving thread per slot and per cache set at a time. */
+	atomic_flag *slot_busy;
+	atomic_flag *set_busy;
+	uint32_t nsets;
+};
+
+static struct corsd_slot *
+slot_at(const struct corsd_server *s, uint32_t i)
+{
+	return (struct corsd_slot *)((char *)s->slots + s->slots_off +
+				     (size_t)i * s->slot_size);
+}
+
+static size_t
+round_up(size_t n, size_t to)
+{
+	return (n + to - 1) / to * to;
+}
+
+struct corsd_server *
+corsd_server_open(const struct corsd_server_config *cfg, int *err)
+{
+	struct corsd_server *s;
+	uint32_t sets = 1;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *map;
+	int rc = -CORSD_EINVAL;
+
+	if (!cfg || cfg->nslots == 0 || cfg->nslots > CORSD_SLOTS_MAX ||
+	    cfg->cache_entries == 0 || cfg->cache_entries > (1u << 24))
+		goto fail;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		rc = -CORSD_ENOMEM;
+		goto fail;
+	}
+	if (corsd_os_shm_name(s->cache_name, sizeof(s->cache_name),
+			      cfg->instance, "cache") ||
+	    corsd_os_shm_name(s->slots_name, sizeof(s->slots_name),
+			      cfg->instance, "slots")) {
+		free(s);
+		goto fail;
+	}
+	while ((uint64_t)sets * CORSD_CACHE_WAYS < cfg->cache_entries)
+		sets *= 2;
+	s->nsets = sets;
+	s->nslots = cfg->nslots;
+	s->slot_size = (uint32_t)round_up(sizeof(struct corsd_slot), 64);
+	s->slots_off = round_up(sizeof(struct corsd_slots_hdr), 64);
+	s->nwords = (cfg->nslots + 63) / 64;
+	s->ttl_ms = cfg->cache_ttl_ms;
+	s->spin_ns = (uint64_t)cfg->spin_us * 1000u;
+	s->slots_size = round_up(s->slots_off + (size_t)s->nslots * s->slot_size,
+				 page);
+	s->cache_size = round_up(page + (size_t)sets * CORSD_CACHE_WAYS *
+						sizeof(struct corsd_cache_entry),
+				 page);
+	s->slot_busy = calloc(s->nslots, sizeof(atomic_flag));
+	s->set_busy = calloc(sets, sizeof(atomic_flag));
+	if (!s->slot_busy || !s->set_busy) {
+		rc = -CORSD_ENOMEM;
+		goto fail_free;
+	}
+	for (uint32_t i = 0; i < s->nslots; i++)
+		atomic_flag_clear(&s->slot_busy[i]);
+	for (uint32_t i = 0; i < sets; i++)
+		atomic_flag_clear(&s->set_busy[i]);
+
+	/* 0640: workers of the group map the cache read-only and cannot
+	 * reopen it for writing, so none can forge another's answers. */
+	rc = corsd_os_shm_create(s->cache_name, s->cache_size, 0640, cfg->gid,
+				 &map);
+	if (rc)
+		goto fail_free;
+	s->cache = map;
+	rc = corsd_os_shm_create(s->slots_name, s->slots_size, 0660, cfg->gid,
+				 &map);
+	if (rc) {
+		munmap(s->cache, s->cache_size);
+		corsd_os_shm_unlink(s->cache_name);
+		goto fail_free;
+	}
+	s->slots = map;
+
+	/* ftruncate() gave zeroed memory: every entry and slot is empty. */
+	s->cache->abi_version = CORSD_ABI_VERSION;
+	s->cache->hdr_size = sizeof(*s->cache);
+	s->cache->epoch = corsd_os_random64();
+	s->cache->daemon_pid = (uint32_t)getpid();
+	s->cache->daemon_start = corsd_os_pid_start(getpid());
+	atomic_store_explicit(&s->cache->state, CORSD_STATE_STARTING,
+			      memory_order_relaxed);
+	s->cache->nsets = sets;
+	s->cache->ways = CORSD_CACHE_WAYS;
+	s->cache->entry_size = sizeof(struct corsd_cache_entry);
+	s->cache->entries_off = page;
+	s->cache->segment_size = s->cache_size;
+	s->cache->slots_nslots = s->nslots;
+	s->cache->slots_slot_size = s->slot_size;
+	s->cache->slots_off = s->slots_off;
+	s->cache->slots_segment_size = s->slots_size;
+	atomic_store_explicit(&s->cache->tick_ms, corsd_os_now_ms(),
+			      memory_order_relaxed);
+
+	s->slots->abi_version = CORSD_ABI_VERSION;
+	s->slots->nslots = s->nslots;
+	s->slots->epoch = s->cache->epoch;
+	s->slots->slots_off = s->slots_off;
+	s->slots->slot_size = s->slot_size;
+	/* Magic numbers last: a worker that sees one sees the rest. */
+	atomic_thread_fence(memory_order_release);
+	s->slots->magic = CORSD_SLOTS_MAGIC;
+	s->cache->magic = CORSD_CACHE_MAGIC;
+	if (err)
+		*err = 0;
+	return s;
+fail_free:
+	free(s->slot_busy);
+	free(s->set_busy);
+	free(s);
+fail:
+	if (err)
+		*err = rc;
+	return NULL;
+}
+
+void
+corsd_server_close(struct corsd_server *s)
+{
+	if (!s)
+		return;
+	atomic_store_explicit(&s->cache->state, CORSD_STATE_STOPPED,
+			      memory_order_release);
+	corsd_os_shm_unlink(s->cache_name);
+	corsd_os_shm_unlink(s->slots_name);
+	munmap(s->cache, s->cache_size);
+	munmap(s->slots, s->slots_size);
+	free(s->slot_busy);
+	free(s->set_busy);
+	free(s);
+}
+
+void
+corsd_server_set_state(struct corsd_server *s, enum corsd_daemon_state state)
+{
+	atomic_store_explicit(&s->cache->state, state, memory_order_release);
+}
+
+void
+corsd_server_publish_generation(struct corsd_server *s, uint64_t generation)
+{
+	/* R4: pairs with A3 in corsd_client_decide(). */
+	atomic_store_explicit(&s->cache->generation, generation,
+			      memory_order_release);
+}
+
+uint64_t
+corsd_server_epoch(const struct corsd_server *s)
+{
+	return s->cache->epoch;
+}
+
+void
+corsd_server_tick(struct corsd_server *s)
+{
+	atomic_store_explicit(&s->cache->tick_ms, corsd_os_now_ms(),
+			      memory_order_relaxed);
+}
+
+/*
+ * Copy the slot's request into @w and point @r at the copy.
+ * Return: 0; -CORSD_EAGAIN when the worker rewrote it meanwhile;
+ * -CORSD_EINVAL when the bytes are not a request.
+ */
+static int
+copy_request(struct corsd_slot *sl, uint32_t seq,
+	     struct corsd_wire_request *w, struct corsd_request *r)
+{
+	struct corsd_str *f[CORSD_WIRE__COUNT] = {
+		&r->policy, &r->method, &r->origin,
+		&r->acrm,   &r->acrh,   &r->acrpn,
+	};
+
+	memcpy(w, &sl->req, sizeof(*w));
+	/* F2: the copy above happens before this re-check. */
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&sl->req_seq, memory_order_relaxed) != seq)
+		return -CORSD_EAGAIN;
+	if (w->present >> CORSD_WIRE__COUNT)
+		return -CORSD_EINVAL;
+	for (int i = 0; i < CORSD_WIRE__COUNT; i++) {
+		if (!(w->present & (1u << i))) {
+			f[i]->p = NULL;
+			f[i]->len = 0;
+			continue;
+		}
+		if (w->len[i] > corsd_wire_max((enum corsd_wire_field)i))
+			return -CORSD_EINVAL;
+		f[i]->p = w->bytes + corsd_wire_off((enum corsd_wire_field)i);
+		f[i]->len = w->len[i];
+	}
+	return 0;
+}
+
+static void
+cache_insert(struct corsd_server *s, const struct corsd_request *r,
+	     uint64_t gen, const struct corsd_answer *ans,
+	     struct corsd_serve_stats *st)
+{
+	char key[CORSD_CACHE_KEY_MAX];
+	size_t klen = corsd_cache_key(r, key);
+	uint64_t hash;
+	uint32_t set;
+
+	if (!klen)
+		return;
+	hash = corsd_cache_hash(key, klen);
+	set = (uint32_t)(hash & (s->nsets - 1));
+	if (atomic_flag_test_and_set_explicit(&s->set_busy[set],
+					      memory_order_acquire))
+		return;
+	corsd_cache_insert(s->cache, key, klen, hash, gen, corsd_os_now_ms(),
+			   s->ttl_ms, ans);
+	atomic_flag_clear_explicit(&s->set_busy[set], memory_order_release);
+	atomic_fetch_add_explicit(&st->cache_inserts, 1, memory_order_relaxed);
+}
+
+/* Serve slot @i while it has an unanswered request.  Per-thread scratch
+ * lives in @w and @ans. */
+static void
+take_request(struct corsd_server *s, uint32_t i, corsd_server_decide_fn fn,
+	     void *ctx, struct corsd_serve_stats *st,
+	     struct corsd_wire_request *w, struct corsd_answer *ans)
+{
+	struct corsd_slot *sl = slot_at(s, i);
+	struct corsd_request r;
+	uint32_t seq;
+	uint64_t gen = 0;
+	unsigned rounds = 0, torn = 0;
+	int rc;
+
+	if (atomic_flag_test_and_set_explicit(&s->slot_busy[i],
+					      memory_order_acquire)) {
+		/* Another thread serves it; make sure it looks again. */
+		atomic_fetch_or_explicit(&s->slots->pending[i / 64],
+					 1ull << (i % 64),
+					 memory_order_seq_cst);
+		return;
+	}
+	for (;;) {
+		/* A1: pairs with R1 in the client's round_trip(). */
+		seq = atomic_load_explicit(&sl->req_seq, memory_order_acquire);
+		if (seq == atomic_load_explicit(&sl->rep_seq,
+						memory_order_relaxed))
+			break;
+		/* Fairness: a worker that keeps posting (or keeps tearing
+		 * its own request) gets its turn again later, after the
+		 * others. */
+		if (++rounds > 4) {
+			atomic_fetch_or_explicit(&s->slots->pending[i / 64],
+						 1ull << (i % 64),
+						 memory_order_seq_cst);
+			break;
+		}
+		rc = copy_request(sl, seq, w, &r);
+		if (rc == -CORSD_EAGAIN && ++torn < 3) {
+			rounds--;
+			continue;
+		}
+		if (rc) {
+			atomic_fetch_add_explicit(&st->bad_requests, 1,
+						  memory_order_relaxed);
+			sl->rc = rc;
+		} else {
+			gen = fn(ctx, &r, ans);
+			sl->rc = 0;
+			memcpy(&sl->answer, ans,
+			       offsetof(struct corsd_answer, block) +
+				       ans->block_len);
+			atomic_fetch_add_explicit(&st->served, 1,
+						  memory_order_relaxed);
+			if (ans->verdict < CORSD_VERDICT__COUNT)
+				atomic_fetch_add_explicit(
+					&st->verdicts[ans->verdict], 1,
+					memory_order_relaxed);
+			if (ans->reason < CORSD_REASON__COUNT)
+				atomic_fetch_add_explicit(
+					&st->reasons[ans->reason], 1,
+					memory_order_relaxed);
+		}
+		/* R3: the answer above is visible before rep_seq. */
+		atomic_store_explicit(&sl->rep_seq, seq, memory_order_release);
+		/* F3: pairs with W1/W2 in round_trip(). */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load_explicit(&sl->waiting, memory_order_relaxed))
+			corsd_os_futex_wake(&sl->rep_seq, 1);
+		if (!rc && gen)
+			cache_insert(s, &r, gen, ans, st);
+	}
+	atomic_flag_clear_explicit(&s->slot_busy[i], memory_order_release);
+}
+
+static bool
+serve_pending(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
+	      struct corsd_serve_stats *st, struct corsd_wire_request *w,
+	      struct corsd_answer *ans)
+{
+	bool found = false;
+
+	for (uint32_t wd = 0; wd < s->nwords; wd++) {
+		uint64_t bits = atomic_load_explicit(&s->slots->pending[wd],
+						     memory_order_relaxed);
+
+		/* Bits past nslots are noise a worker wrote: ignore. */
+		if (wd == s->nwords - 1 && s->nslots % 64)
+			bits &= (1ull << (s->nslots % 64)) - 1;
+		while (bits) {
+			unsigned b = (unsigned)__builtin_ctzll(bits);
+			uint64_t bit = 1ull << b, old;
+
+			bits &= ~bit;
+			/* Exactly one thread wins each posting. */
+			old = atomic_fetch_and_explicit(&s->slots->pending[wd],
+							~bit,
+							memory_order_acq_rel);
+			if (!(old & bit))
+				continue;
+			take_request(s, wd * 64 + b, fn, ctx, st, w, ans);
+			found = true;
+		}
+	}
+	return found;
+}
+
+static bool
+any_pending(const struct corsd_server *s)
+{
+	for (uint32_t wd = 0; wd < s->nwords; wd++)
+		if (atomic_load_explicit(&s->slots->pending[wd],
+					 memory_order_seq_cst))
+			return true;
+	return false;
+}
+
+void
+corsd_server_serve(struct corsd_server *s, corsd_server_decide_fn fn,
+		   void *ctx, struct corsd_serve_stats *st,
+		   const _Atomic bool *stop)
+{
+	struct corsd_wire_request *w = malloc(sizeof(*w));
+	struct corsd_answer *ans = malloc(sizeof(*ans));
+	uint64_t last = corsd_os_now_ns();
+	unsigned idle = 0;
+
+	if (!w || !ans)
+		goto out;
+	while (!atomic_load_explicit(stop, memory_order_relaxed)) {
+		uint32_t bell;
+
+		if (serve_pending(s, fn, ctx, st, w, ans)) {
+			idle = 0;
+			last = corsd_os_now_ns();
+			continue;
+		}
+		/* Spin a while after work: the next request of a busy
+		 * server comes sooner than a futex round trip. */
+		if ((++idle & 63) || corsd_os_now_ns() - last < s->spin_ns) {
+			corsd_os_cpu_relax();
+			continue;
+		}
+		bell = atomic_load_explicit(&s->slots->doorbell,
+					    memory_order_acquire);
+		/* S1, S2: say we sleep, then look once more. */
+		atomic_fetch_add_explicit(&s->slots->sleepers, 1,
+					  memory_order_seq_cst);
+		if (!any_pending(s))
+			corsd_os_futex_wait(&s->slots->doorbell, bell,
+					    SLEEP_NS);
+		atomic_fetch_sub_explicit(&s->slots->sleepers, 1,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&st->wakeups, 1,
+					  memory_order_relaxed);
+		last = corsd_os_now_ns();
+	}
+out:
+	free(w);
+	free(ans);
+}
+
+void
+corsd_server_kick(struct corsd_server *s)
+{
+	atomic_fetch_add_explicit(&s->slots->doorbell, 1, memory_order_release);
+	corsd_os_futex_wake(&s->slots->doorbell, 1 << 30);
+}
+
+unsigned
+corsd_server_reclaim(struct corsd_server *s)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct corsd_slot *sl = slot_at(s, i);
+		uint32_t owner = atomic_load_explicit(&sl->owner,
+						      memory_order_relaxed);
+		uint64_t start = atomic_load_explicit(&sl->owner_start,
+						      memory_order_relaxed);
+
+		if (!owner || corsd_os_pid_alive((pid_t)owner, start))
+			continue;
+		/* Only if nobody re-claimed it since we looked. */
+		if (atomic_compare_exchange_strong_explicit(
+			    &sl->owner, &owner, 0, memory_order_release,
+			    memory_order_relaxed))
+			n++;
+	}
+	return n;
+}
+
+void
+corsd_server_worker_stats(struct corsd_server *s,
+			  struct corsd_worker_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t wd = 0; wd < s->nwords; wd++)
+		out->ring_depth += (uint64_t)__builtin_popcountll(
+			atomic_load_explicit(&s->slots->pending[wd],
+					     memory_order_relaxed));
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct corsd_slot *sl = slot_at(s, i);
+
+		if (atomic_load_explicit(&sl->owner, memory_order_relaxed))
+			out->active_workers++;
+		out->requests += atomic_load_explicit(&sl->n_requests,
+						      memory_order_relaxed);
+		out->hits += atomic_load_explicit(&sl->n_hits,
+						  memory_order_relaxed);
+		out->misses += atomic_load_explicit(&sl->n_misses,
+						    memory_order_relaxed);
+		out->timeouts += atomic_load_explicit(&sl->n_timeouts,
+						      memory_order_relaxed);
+		out->sleeps += atomic_load_explicit(&sl->n_sleeps,
+						    memory_order_relaxed);
+		for (int b = 0; b < CORSD_LAT_BUCKETS; b++)
+			out->lat[b] += atomic_load_explicit(
+				&sl->lat[b], memory_order_relaxed);
+	}
+}

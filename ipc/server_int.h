@@ -1,0 +1,103 @@
+/*
+ * server_int.h - the corsd side of the shared-memory path.
+ *
+ * Layer: ipc, internal; used by the daemon (tools/corsd) only.  It
+ * creates the segments, serves posted requests through a caller-supplied
+ * decide function (the daemon wraps corsd_decide() in an RCU read-side
+ * critical section there; this layer knows nothing of RCU or of the
+ * engine), writes the decision cache, reclaims dead workers' slots and
+ * gathers statistics.
+ *
+ * Threads: any number of serving threads may call corsd_server_serve()
+ * on one server, each with its own struct corsd_serve_stats.  The other
+ * calls are for one housekeeping thread.
+ */
+#ifndef CORSD_SERVER_INT_H
+#define CORSD_SERVER_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "abi_int.h"
+#include "corsd_types.h"
+
+struct corsd_server_config {
+	const char *instance;	/* validated by corsd_os_shm_name() */
+	gid_t gid;		/* (gid_t)-1: the daemon's own group */
+	unsigned nslots;	/* 1..CORSD_SLOTS_MAX */
+	unsigned cache_entries;	/* rounded up to sets of CORSD_CACHE_WAYS */
+	unsigned cache_ttl_ms;	/* cap for answers without a max-age */
+	unsigned spin_us;	/* a serving thread spins this long for work
+				 * before it sleeps on the doorbell */
+};
+
+/*
+ * Decide @req into @ans.  Return the generation of the snapshot that
+ * decided (stamped into the cache entry), or 0 when the answer must not
+ * be cached.
+ */
+typedef uint64_t (*corsd_server_decide_fn)(void *ctx,
+					   const struct corsd_request *req,
+					   struct corsd_answer *ans);
+
+/* Per serving thread; summed by the stats call.  Relaxed atomics: one
+ * writer, read while it runs. */
+struct corsd_serve_stats {
+	_Atomic uint64_t served;
+	_Atomic uint64_t bad_requests;	/* malformed slot contents */
+	_Atomic uint64_t cache_inserts;
+	_Atomic uint64_t wakeups;	/* returns from the doorbell sleep */
+	_Atomic uint64_t verdicts[CORSD_VERDICT__COUNT];
+	_Atomic uint64_t reasons[CORSD_REASON__COUNT];
+};
+
+struct corsd_server;
+
+/* Create both segments for an instance whose lock the caller holds.
+ * The cache header says STARTING until corsd_server_set_state(). */
+struct corsd_server *corsd_server_open(const struct corsd_server_config *cfg,
+				       int *err);
+/* Mark STOPPED, unmap and unlink both segments.  NULL is fine. */
+void corsd_server_close(struct corsd_server *s);
+
+void corsd_server_set_state(struct corsd_server *s,
+			    enum corsd_daemon_state state);
+/* Make @generation the one cache entries must carry: every entry of an
+ * older one is dead from the moment this returns. */
+void corsd_server_publish_generation(struct corsd_server *s,
+				     uint64_t generation);
+uint64_t corsd_server_epoch(const struct corsd_server *s);
+
+/*
+ * Serve until *stop is set (checked at least every 100 ms).  Spins up to
+ * spin_us after the last work, then sleeps on the doorbell.
+ */
+void corsd_server_serve(struct corsd_server *s, corsd_server_decide_fn fn,
+			void *ctx, struct corsd_serve_stats *st,
+			const _Atomic bool *stop);
+/* Wake every sleeping serving thread (to notice *stop). */
+void corsd_server_kick(struct corsd_server *s);
+
+/* Housekeeping: publish the clock tick; free the slots of dead workers.
+ * Return: how many slots were reclaimed. */
+void corsd_server_tick(struct corsd_server *s);
+unsigned corsd_server_reclaim(struct corsd_server *s);
+
+/* What the workers' side of the slots says, summed. */
+struct corsd_worker_stats {
+	uint64_t active_workers;
+	uint64_t ring_depth;		/* requests posted, not yet taken */
+	uint64_t requests;
+	uint64_t hits;
+	uint64_t misses;
+	uint64_t timeouts;
+	uint64_t sleeps;
+	uint64_t lat[CORSD_LAT_BUCKETS];
+};
+
+void corsd_server_worker_stats(struct corsd_server *s,
+			       struct corsd_worker_stats *out);
+
+#endif /* CORSD_SERVER_INT_H */
