@@ -73,6 +73,8 @@ DAEMON_LIBS := -lurcu-memb -lurcu-common -lpthread
 
 IPC_TEST_SRC := $(wildcard tests/ipc/test_*.c)
 IPC_TEST_BIN := $(IPC_TEST_SRC:tests/ipc/%.c=$(B)/tests/%)
+IPC_SUPPORT_SRC := $(filter-out tests/ipc/test_%.c,$(wildcard tests/ipc/*.c))
+IPC_SUPPORT_OBJ := $(IPC_SUPPORT_SRC:%.c=$(B)/%.o)
 
 CORSCTL_SRC := $(wildcard tools/corsctl/*.c)
 CORSCTL_OBJ := $(CORSCTL_SRC:%.c=$(B)/%.o)
@@ -154,11 +156,12 @@ $(CORSCTL): $(CORSCTL_OBJ) $(ENGINE_LIB) $(CLIENT_LIB)
 
 # IPC tests drive real processes: the client, the server side and the
 # engine (to compare answers with in-process decisions).
-$(B)/tests/test_%: $(B)/tests/ipc/test_%.o $(UNIT_SUPPORT_OBJ) $(CLIENT_LIB) \
-		$(SERVER_LIB) $(ENGINE_LIB)
+$(B)/tests/test_%: $(B)/tests/ipc/test_%.o $(UNIT_SUPPORT_OBJ) \
+		$(IPC_SUPPORT_OBJ) $(CLIENT_LIB) $(SERVER_LIB) $(ENGINE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(SERVER_LIB) \
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(IPC_SUPPORT_OBJ) \
+		$(SERVER_LIB) \
 		$(CLIENT_LIB) $(ENGINE_LIB) $(ENGINE_LIBS) $(DAEMON_LIBS) -lcmocka
 
 $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB)

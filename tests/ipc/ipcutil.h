@@ -1,0 +1,56 @@
+/*
+ * ipcutil.h - harness for the multi-process tests: a real corsd started
+ * from the build directory, workers forked with PR_SET_PDEATHSIG so that
+ * nothing outlives a failed test, and a comparison of answers.
+ *
+ * Layer: tests.
+ */
+#ifndef CORSD_IPCUTIL_H
+#define CORSD_IPCUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "corsd_engine.h"
+
+struct daemon {
+	pid_t pid;
+	char instance[40];
+	char rundir[128];
+	char policy[192];	/* the policy file corsd was started on */
+	char bin[512];
+};
+
+/* A fresh instance name and runtime directory; no daemon yet. */
+void daemon_prepare(struct daemon *d, const char *tag);
+/* Write @text to the policy path (atomically: temp file and rename). */
+void daemon_write_policy(struct daemon *d, const char *text);
+/* Start corsd in the foreground with extra args (NULL-terminated) and
+ * wait until its segments say SERVING.  Return false on failure. */
+bool daemon_start(struct daemon *d, const char *const *extra);
+/* SIGTERM, wait up to 5 s, then SIGKILL.  Safe to call twice. */
+void daemon_stop(struct daemon *d);
+void daemon_kill9(struct daemon *d);
+/* Send one control command; the one-line reply into buf. */
+bool daemon_control(struct daemon *d, const char *cmd, char *buf,
+		    size_t size);
+/* Remove the runtime directory and policy file. */
+void daemon_cleanup(struct daemon *d);
+
+/* Fork a child that dies with the test; returns its pid in the parent
+ * and 0 in the child. */
+pid_t fork_worker(void);
+/* Wait for a child; its exit status, or 128 + signal. */
+int wait_worker(pid_t pid);
+
+/* Compile a policy text in-process (for expected answers). */
+struct corsd_snapshot *compile_text(const char *text, uint64_t gen);
+
+/* Same verdict, status, reason, subject, max-age and headers in order. */
+bool answers_equal(const struct corsd_answer *a, const struct corsd_answer *b);
+
+/* A long integer field of a flat JSON object: "\"key\":N". */
+long long json_field(const char *json, const char *key);
+
+#endif
