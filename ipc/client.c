@@ -188,6 +188,15 @@ fail:
 	return NULL;
 }
 
+CORSD_API int
+corsd_client_set_timeout(struct corsd_client *c, unsigned timeout_ms)
+{
+	if (!c || timeout_ms == 0 || timeout_ms > 60000)
+		return -CORSD_EINVAL;
+	c->timeout_ms = timeout_ms;
+	return 0;
+}
+
 CORSD_API void
 corsd_client_close(struct corsd_client *c)
 {

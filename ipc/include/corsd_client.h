@@ -66,6 +66,11 @@ CORSD_API struct corsd_client *corsd_client_open(const char *instance,
 CORSD_API int corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
 			struct corsd_answer *ans);
 
+/* Change the handle's timeout (1 to 60000 ms) for the calls that follow,
+ * e.g. per nginx location.  Return: 0 or -CORSD_EINVAL. */
+CORSD_API int corsd_client_set_timeout(struct corsd_client *c,
+				       unsigned timeout_ms);
+
 /* Release the slot and the mappings.  corsd_client_close(NULL) is fine. */
 CORSD_API void corsd_client_close(struct corsd_client *c);
 
