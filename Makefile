@@ -99,7 +99,7 @@ help:
 	@echo "make            build the release variant (engine, corsctl)"
 	@echo "make run        install what is missing, build, run the example job"
 	@echo "make test       install what is missing, build, run every test"
-	@echo "                (release and ASan+UBSan builds)"
+	@echo "                (release and ASan+UBSan builds; corsd under TSan)"
 	@echo "make bench      Google Benchmark over decide() and compile"
 	@echo "make bench-callgrind  instructions per decision under callgrind"
 	@echo "make deps       apt-get install the missing Debian packages"
@@ -182,6 +182,7 @@ build: all $(UNIT_BIN) $(IPC_TEST_BIN)
 test: deps
 	$(Q)$(MAKE) --no-print-directory VARIANT=release build check-headers
 	$(Q)$(MAKE) --no-print-directory VARIANT=asan build
+	$(Q)$(MAKE) --no-print-directory VARIANT=tsan build/tsan/corsd
 	$(Q)tests/run-all.sh build/release build/asan
 
 test-unit: build

@@ -40,8 +40,14 @@ for b in "$@"; do
 			"$(basename "$t")" "$p" "$f"
 		rm -f "$log"
 	done
-	for s in tests/cli/run.sh; do
+	for s in tests/cli/run.sh tests/ipc/exports.sh tests/nginx/run.sh \
+		tests/e2e/run.sh; do
 		[ -x "$s" ] || continue
+		# nginx and the browser load the release module only.
+		case "$variant:$s" in
+		release:*|*:tests/cli/run.sh|*:tests/ipc/exports.sh) ;;
+		*) continue ;;
+		esac
 		log=$(mktemp)
 		"$s" "$b" >"$log" 2>&1
 		rc=$?
@@ -61,6 +67,27 @@ for b in "$@"; do
 		rm -f "$log"
 	done
 done
+
+# The daemon's threads under ThreadSanitizer: the multi-process tests
+# (release build) drive a TSan-built corsd; a race report kills it
+# (halt_on_error), which fails the tests.
+if [ -x build/tsan/corsd ] && [ -x build/release/tests/test_daemon ]; then
+	log=$(mktemp)
+	CORSD_BIN=$PWD/build/tsan/corsd \
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+		build/release/tests/test_daemon >"$log" 2>&1
+	rc=$?
+	read -r p f < <(count_cmocka "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$rc" -ne 0 ]; then
+		failed_suites+=("tsan/test_daemon")
+		cat "$log"
+	fi
+	printf '%-8s %-28s %4d passed, %d failed\n' tsan test_daemon "$p" "$f"
+	rm -f "$log"
+fi
 
 if [ ${#failed_suites[@]} -gt 0 ]; then
 	echo "failing suites: ${failed_suites[*]}"
