@@ -53,7 +53,9 @@ daemon_prepare(struct daemon *d, const char *tag)
 	exe[n] = '\0';
 	slash = strrchr(exe, '/');
 	*slash = '\0';
-	snprintf(d->bin, sizeof(d->bin), "%s/../corsd", exe);
+	if (snprintf(d->bin, sizeof(d->bin), "%s/../corsd", exe) >=
+	    (int)sizeof(d->bin))
+		abort();
 	if (getenv("CORSD_BIN"))
 		snprintf(d->bin, sizeof(d->bin), "%s", getenv("CORSD_BIN"));
 	setenv("CORSD_RUNDIR", d->rundir, 1);
@@ -170,8 +172,9 @@ daemon_control(struct daemon *d, const char *cmd, char *buf, size_t size)
 	ssize_t n;
 	int fd;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", d->rundir,
-		 d->instance);
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", d->rundir,
+		     d->instance) >= (int)sizeof(sa.sun_path))
+		return false;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
