@@ -77,8 +77,8 @@ is_host_char(unsigned char c)
 static inline bool
 is_ipv6_char(unsigned char c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-	       c == ':' || c == '.';
+	return is_digit(c) || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F') || c == ':' || c == '.';
 }
 
 /* The default ports of the schemes whose origins browsers serialise
@@ -116,8 +116,9 @@ corsd_origin_parse_serialized(struct corsd_str in, struct corsd_origin_view *v)
 	if (i < n && p[i] == '[') {
 		/* Browsers serialise IPv6 literals in lower case. */
 		i++;
-		while (i < n && (is_digit(p[i]) || (p[i] >= 'a' && p[i] <= 'f') ||
-				 p[i] == ':' || p[i] == '.'))
+		while (i < n &&
+		       (is_digit(p[i]) || (p[i] >= 'a' && p[i] <= 'f') ||
+			p[i] == ':' || p[i] == '.'))
 			i++;
 		if (i == h + 1 || i == n || p[i] != ']')
 			return false;
@@ -170,8 +171,8 @@ corsd_origin_parse_serialized(struct corsd_str in, struct corsd_origin_view *v)
 
 /* ---- diagnostics -------------------------------------------------------- */
 
-/* Room for SUBJECT_SHOWN shown bytes, each escaped at worst to \xNN, a
- * lead byte, "..." and the NUL. */
+/* SUBJECT_SHOWN bytes of quoted subject, escapes and the lead byte
+ * included, then "..." and the NUL. */
 #define SUBJECT_SHOWN 128
 #define SUBJECT_BUF   (SUBJECT_SHOWN + 8)
 
@@ -236,8 +237,8 @@ report(enum corsd_rule *rule, char *msg, size_t msglen, enum corsd_rule r,
 #define REGEX_HEAP_LIMIT_KIB 20
 #define MATCH_ARENA_SIZE     (REGEX_HEAP_LIMIT_KIB * 1024 + 1024)
 
-#define REGEX_OPTIONS                                                   \
-	(PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOLLAR_ENDONLY |    \
+#define REGEX_OPTIONS                                                \
+	(PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOLLAR_ENDONLY | \
 	 PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C)
 
 struct corsd_regex {
@@ -487,16 +488,16 @@ put_lower(char *dst, const unsigned char *src, size_t n)
 struct entry {
 	const unsigned char *p;
 	size_t scheme_len;
-	size_t host_at, host_len;	/* "*.a.example" whole for wildcards */
-	size_t port_at, port_len;	/* valid when has_port */
+	size_t host_at, host_len; /* "*.a.example" whole for wildcards */
+	size_t port_at, port_len; /* valid when has_port */
 	bool wildcard;
 	bool has_port;
 	bool port_any;
 	int32_t port;
 };
 
-#define FAIL(...) report(rule, msg, msglen, CORSD_RULE_ORIGIN_SYNTAX, \
-			 __VA_ARGS__)
+#define FAIL(...) \
+	report(rule, msg, msglen, CORSD_RULE_ORIGIN_SYNTAX, __VA_ARGS__)
 
 static int
 check_host(const struct entry *e, const char *subj, enum corsd_rule *rule,
@@ -512,7 +513,8 @@ check_host(const struct entry *e, const char *subj, enum corsd_rule *rule,
 	for (i = 0; i < n; i++)
 		if (h[i] >= 0x80)
 			return FAIL("origin '%s' has a non-ASCII host; write "
-				    "it in punycode (xn--...)", subj);
+				    "it in punycode (xn--...)",
+				    subj);
 	if (memchr(h, '*', n)) {
 		if (n < 2 || h[0] != '*' || h[1] != '.' ||
 		    memchr(h + 1, '*', n - 1))
@@ -525,12 +527,14 @@ check_host(const struct entry *e, const char *subj, enum corsd_rule *rule,
 		n -= 2;
 		if (n && h[0] == '[')
 			return FAIL("origin '%s' puts a subdomain wildcard on "
-				    "an IP address", subj);
+				    "an IP address",
+				    subj);
 	}
 	for (i = 0; i < n; i++) {
 		if (!is_host_char(h[i]))
 			return FAIL("origin '%s' has an invalid character "
-				    "'%c' in its host", subj, (char)h[i]);
+				    "'%c' in its host",
+				    subj, (char)h[i]);
 		if (h[i] == '.') {
 			if (label == 0)
 				break;
@@ -548,13 +552,14 @@ check_host(const struct entry *e, const char *subj, enum corsd_rule *rule,
 		digits_only = digits_only && is_digit(h[i]);
 	if (*wildcard && digits_only)
 		return FAIL("origin '%s' puts a subdomain wildcard on an IP "
-			    "address", subj);
+			    "address",
+			    subj);
 	return 0;
 }
 
 static int
-check_port(struct entry *e, const char *subj, enum corsd_rule *rule,
-	   char *msg, size_t msglen)
+check_port(struct entry *e, const char *subj, enum corsd_rule *rule, char *msg,
+	   size_t msglen)
 {
 	const unsigned char *p = e->p + e->port_at;
 	size_t n = e->port_len;
@@ -577,7 +582,8 @@ check_port(struct entry *e, const char *subj, enum corsd_rule *rule,
 	return 0;
 bad:
 	return FAIL("origin '%s' has a bad port; a port is 1-65535 without "
-		    "leading zeros, or '*'", subj);
+		    "leading zeros, or '*'",
+		    subj);
 }
 
 /* Splits scheme://authority[/], reporting the first thing that makes it
@@ -585,8 +591,8 @@ bad:
  * first, so that "*.[::1]" is called a wildcard on an address rather than
  * a bad port. */
 static int
-split_entry(struct entry *e, size_t n, const char *subj,
-	    enum corsd_rule *rule, char *msg, size_t msglen)
+split_entry(struct entry *e, size_t n, const char *subj, enum corsd_rule *rule,
+	    char *msg, size_t msglen)
 {
 	const unsigned char *p = e->p;
 	size_t i, a, end, t;
@@ -595,12 +601,14 @@ split_entry(struct entry *e, size_t n, const char *subj,
 	for (i = 0; i < n; i++)
 		if (p[i] <= 0x20 || p[i] == 0x7f)
 			return FAIL("origin '%s' contains whitespace or a "
-				    "control byte", subj);
+				    "control byte",
+				    subj);
 	colon = memchr(p, ':', n);
 	i = colon ? (size_t)(colon - p) : n;
 	if (i == 0 || n - i < 3 || p[i + 1] != '/' || p[i + 2] != '/')
 		return FAIL("origin '%s' has no scheme; write it as "
-			    "scheme://host[:port]", subj);
+			    "scheme://host[:port]",
+			    subj);
 	if (!is_alpha(p[0]))
 		goto bad_scheme;
 	for (size_t j = 1; j < i; j++)
@@ -620,16 +628,22 @@ split_entry(struct entry *e, size_t n, const char *subj,
 		;
 	if (t - end > 1)
 		return FAIL("origin '%s' has a path; only scheme://host[:port] "
-			    "is allowed", subj);
+			    "is allowed",
+			    subj);
 	if (t < n && p[t] == '?')
-		return FAIL("origin '%s' has a query; only scheme://host[:port] "
-			    "is allowed", subj);
+		return FAIL(
+			"origin '%s' has a query; only scheme://host[:port] "
+			"is allowed",
+			subj);
 	if (t < n)
 		return FAIL("origin '%s' has a fragment; only "
-			    "scheme://host[:port] is allowed", subj);
+			    "scheme://host[:port] is allowed",
+			    subj);
 	if (memchr(p + a, '@', end - a))
-		return FAIL("origin '%s' has userinfo; only scheme://host[:port] "
-			    "is allowed", subj);
+		return FAIL(
+			"origin '%s' has userinfo; only scheme://host[:port] "
+			"is allowed",
+			subj);
 
 	e->host_at = a;
 	if (a < end && p[a] == '[') {
@@ -659,10 +673,12 @@ split_entry(struct entry *e, size_t n, const char *subj,
 	return 0;
 bad_scheme:
 	return FAIL("origin '%s' has an invalid scheme; a scheme is a letter "
-		    "then letters, digits, '+', '-' or '.'", subj);
+		    "then letters, digits, '+', '-' or '.'",
+		    subj);
 bad_ipv6:
 	return FAIL("origin '%s' has an invalid IPv6 address; write it as "
-		    "[hex digits, ':' and '.']", subj);
+		    "[hex digits, ':' and '.']",
+		    subj);
 }
 
 int
@@ -670,7 +686,7 @@ corsd_origin_pattern_parse(struct corsd_str in,
 			   struct corsd_origin_pattern *out,
 			   enum corsd_rule *rule, char *msg, size_t msglen)
 {
-	struct entry e = { .p = (const unsigned char *)in.p };
+	struct entry e = {.p = (const unsigned char *)in.p};
 	char subj[SUBJECT_BUF];
 	enum corsd_origin_kind kind;
 	size_t len, at, skip;
@@ -716,10 +732,14 @@ corsd_origin_pattern_parse(struct corsd_str in,
 		skip = 1;
 		len = e.host_len - 1;
 		at = e.scheme_len + 3 + 1 + len;
-		out->port = e.port_any ? CORSD_PORT_ANY :
-			    e.has_port ? e.port : CORSD_PORT_DEFAULT;
-		if (e.has_port && !e.port_any)
+		if (e.port_any) {
+			out->port = CORSD_PORT_ANY;
+		} else if (e.has_port) {
+			out->port = e.port;
 			at += 1 + port_digits(e.port);
+		} else {
+			out->port = CORSD_PORT_DEFAULT;
+		}
 	} else if (e.port_any) {
 		kind = CORSD_ORIGIN_ANYPORT;
 		skip = 0;
