@@ -11,14 +11,14 @@
  *
  * The rule: a lookup is one XXH3, four multiplications, the pilot of one
  * bucket and, for about 2% of keys, one remap entry; whatever the key, it
- * never reads outside the compiled form.  Builds are deterministic (fixed seed
- * sequence), so the same keys always compile to the same bytes.
+ * never reads outside the compiled form.  Builds are deterministic (a
+ * fixed seed sequence), so the same keys always compile to the same bytes.
  */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Inlined here only: nothing else in the engine needs xxHash's symbols. */
+/* Inlined into this file: nothing links libxxhash for it. */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -39,7 +39,7 @@
  * PTHash's skew: about 60% of the keys (h below SKEW_T, ~0.6 * 2^64) go to
  * the first 30% of the buckets.  Large buckets are then placed while the
  * table is still empty, and the many small ones fill the last free slots,
- * where a single key finds a hole far sooner than five keys at once.
+ * where one key finds a hole far sooner than several keys at once.
  */
 #define SKEW_T 0x999999999999999aULL
 
