@@ -44,11 +44,11 @@
 #define LOAD_POLICIES_MAX 1000
 #define LOAD_ORIGINS_MAX  1000000
 /* The format itself is 4 levels deep; anything deeper is skipped anyway. */
-#define LOAD_DEPTH_MAX	  64
+#define LOAD_DEPTH_MAX 64
 /* Diagnostics stored per severity and load; the rest are only counted. */
-#define LOAD_STORED_MAX	  1000
+#define LOAD_STORED_MAX 1000
 /* Bytes of a key kept for matching: longer keys match nothing. */
-#define LOAD_KEY_KEEP	  (CORSD_POLICY_NAME_MAX + 1)
+#define LOAD_KEY_KEEP (CORSD_POLICY_NAME_MAX + 1)
 
 struct pos {
 	uint32_t line;
@@ -57,16 +57,16 @@ struct pos {
 
 struct loader {
 	yaml_parser_t parser;
-	yaml_event_t ev;	/* the current event, when have_ev */
+	yaml_event_t ev; /* the current event, when have_ev */
 	bool have_ev;
-	bool bad;		/* the current node is already reported */
-	bool stop;		/* no more events: syntax, nesting or memory */
-	int rc;			/* -CORSD_ENOMEM once memory ran out */
-	unsigned depth;		/* collections open, the current one included */
+	bool bad;	/* the current node is already reported */
+	bool stop;	/* no more events: syntax, nesting or memory */
+	int rc;		/* -CORSD_ENOMEM once memory ran out */
+	unsigned depth; /* collections open, the current one included */
 	const char *buf;
 	size_t len;
 	struct corsd_diags *d;
-	size_t first;		/* the first diagnostic of this load */
+	size_t first; /* the first diagnostic of this load */
 	unsigned stored[CORSD_SEV_ERROR + 1];
 	unsigned dropped;
 	struct corsd_policy_set *set;
@@ -118,7 +118,7 @@ clamp32(size_t v)
 static struct pos
 at(yaml_mark_t m)
 {
-	struct pos p = { clamp32(m.line + 1), clamp32(m.column + 1) };
+	struct pos p = {clamp32(m.line + 1), clamp32(m.column + 1)};
 
 	return p;
 }
@@ -150,9 +150,9 @@ report(struct loader *ld, enum corsd_severity sev, enum corsd_rule rule,
 	corsd_diag_add(ld->d, sev, rule, where.line, where.col, "%s", msg);
 }
 
-#define ERR(ld, rule, where, ...)                                          \
+#define ERR(ld, rule, where, ...) \
 	report(ld, CORSD_SEV_ERROR, CORSD_RULE_##rule, where, __VA_ARGS__)
-#define WARN(ld, rule, where, ...)                                         \
+#define WARN(ld, rule, where, ...) \
 	report(ld, CORSD_SEV_WARNING, CORSD_RULE_##rule, where, __VA_ARGS__)
 
 /* Optimal string alignment distance, ASCII case folded; both <= 32. */
@@ -287,8 +287,8 @@ is_core_int(const char *s, size_t len)
 
 	if (len > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {
 		for (i = 2; i < len; i++)
-			if (s[1] == 'o' ? s[i] < '0' || s[i] > '7' :
-					  !is_hex(s[i]))
+			if (s[1] == 'o' ? s[i] < '0' || s[i] > '7'
+					: !is_hex(s[i]))
 				return false;
 		return true;
 	}
@@ -375,15 +375,15 @@ here(const struct loader *ld)
 static struct pos
 pos_of_offset(const char *buf, size_t len, size_t off)
 {
-	struct pos p = { 1, 1 };
+	struct pos p = {1, 1};
 
 	if (off > len)
 		off = len;
 	for (size_t i = 0; i < off; i++) {
 		unsigned char c = (unsigned char)buf[i];
 
-		if (c == '\n' || (c == '\r' && (i + 1 == len ||
-						 buf[i + 1] != '\n'))) {
+		if (c == '\n' ||
+		    (c == '\r' && (i + 1 == len || buf[i + 1] != '\n'))) {
 			if (p.line < UINT32_MAX)
 				p.line++;
 			p.col = 1;
@@ -499,8 +499,7 @@ next(struct loader *ld)
 		/* libyaml keeps state per open collection: bound it. */
 		if (++ld->depth > LOAD_DEPTH_MAX) {
 			ERR(ld, LIMIT, here(ld),
-			    "nesting is deeper than %d levels",
-			    LOAD_DEPTH_MAX);
+			    "nesting is deeper than %d levels", LOAD_DEPTH_MAX);
 			ld->stop = true;
 			return -1;
 		}
@@ -541,9 +540,9 @@ skip_node(struct loader *ld)
 
 struct key {
 	char s[LOAD_KEY_KEEP];
-	size_t len;		/* the key's real length, maybe > kept */
+	size_t len; /* the key's real length, maybe > kept */
 	struct pos where;
-	bool ok;		/* a scalar key; s holds min(len, kept) bytes */
+	bool ok; /* a scalar key; s holds min(len, kept) bytes */
 };
 
 static bool
@@ -692,7 +691,7 @@ static const char *const policy_keys[K__COUNT] = {
 /* Duplicate detection over normalised origins: open addressing on index+1. */
 struct oset {
 	uint32_t *slot;
-	size_t cap;		/* a power of two, or 0 */
+	size_t cap; /* a power of two, or 0 */
 	size_t n;
 };
 
@@ -701,9 +700,9 @@ struct pstate {
 	struct quoted name;
 	bool seen[K__COUNT];
 	struct pos first[K__COUNT];
-	struct pos any_at;	/* the first "*" origin */
-	size_t other_entries;	/* origin entries besides "*", valid or not */
-	struct pos star_at[K__COUNT];	/* "*" of methods and header lists */
+	struct pos any_at;    /* the first "*" origin */
+	size_t other_entries; /* origin entries besides "*", valid or not */
+	struct pos star_at[K__COUNT]; /* "*" of methods and header lists */
 	struct oset dups;
 };
 
@@ -817,7 +816,7 @@ load_origin(struct loader *ld, struct pstate *ps)
 {
 	struct corsd_policy *p = ps->p;
 	struct corsd_origin_pattern o;
-	struct corsd_str in = { sval(ld), slen(ld) };
+	struct corsd_str in = {sval(ld), slen(ld)};
 	struct pos where = here(ld);
 	char msg[CORSD_DIAG_MESSAGE_MAX];
 	enum corsd_rule rule = CORSD_RULE_ORIGIN_SYNTAX;
@@ -866,8 +865,8 @@ load_origin(struct loader *ld, struct pstate *ps)
 		/* Flags, not entries: the compiler expects neither in
 		 * origins[]. */
 		free(o.text);
-		if (o.kind == CORSD_ORIGIN_ANY ? p->origin_any :
-						 p->origin_null) {
+		if (o.kind == CORSD_ORIGIN_ANY ? p->origin_any
+					       : p->origin_null) {
 			WARN(ld, ORIGIN_DUPLICATE, where,
 			     "origin '%s' is listed twice in policy '%s'",
 			     o.kind == CORSD_ORIGIN_ANY ? "*" : "null",
@@ -887,19 +886,22 @@ load_origin(struct loader *ld, struct pstate *ps)
 		break;
 	}
 	dup = oset_insert(&ps->dups, p->origins, p->norigins, &o);
-	if (dup == 0 && origin_append(ld, p, &o) == 0)
+	if (dup == 1) {
+		free(o.text);
+		WARN(ld, ORIGIN_DUPLICATE, where,
+		     "origin '%s' in policy '%s' is listed twice (after "
+		     "normalisation); the second is ignored",
+		     quote(in.p, in.len).s, ps->name.s);
 		return 0;
-	free(o.text);
+	}
 	if (dup < 0) {
-		ld->rc = -CORSD_ENOMEM;
+		ld->rc = dup;
 		ld->stop = true;
 	}
-	if (dup <= 0)
+	if (dup < 0 || origin_append(ld, p, &o)) {
+		free(o.text);
 		return -1;
-	WARN(ld, ORIGIN_DUPLICATE, where,
-	     "origin '%s' in policy '%s' is listed twice (after "
-	     "normalisation); the second is ignored",
-	     quote(in.p, in.len).s, ps->name.s);
+	}
 	return 0;
 }
 
@@ -1012,6 +1014,19 @@ rendered_len(const struct corsd_name_list *l)
 	return len;
 }
 
+/* Once the list has grown: report, once, a rendering that no longer fits. */
+static void
+check_rendered(struct loader *ld, struct pstate *ps, enum pkey which,
+	       const struct corsd_name_list *l, struct pos where, bool *over)
+{
+	if (*over || rendered_len(l) <= CORSD_LIST_RENDER_MAX)
+		return;
+	ERR(ld, LIMIT, where,
+	    "'%s' of policy '%s' renders longer than %d bytes",
+	    policy_keys[which], ps->name.s, CORSD_LIST_RENDER_MAX);
+	*over = true;
+}
+
 /* One element of methods / allow_headers / expose_headers. */
 static int
 load_name(struct loader *ld, struct pstate *ps, enum pkey which,
@@ -1034,12 +1049,13 @@ load_name(struct loader *ld, struct pstate *ps, enum pkey which,
 		if (!l->wildcard)
 			ps->star_at[which] = where;
 		l->wildcard = true;
+		check_rendered(ld, ps, which, l, where, over);
 		return 0;
 	}
 	if (!is_token(s, len)) {
 		report(ld, CORSD_SEV_ERROR,
-		       method ? CORSD_RULE_METHOD_SYNTAX :
-				CORSD_RULE_HEADER_SYNTAX,
+		       method ? CORSD_RULE_METHOD_SYNTAX
+			      : CORSD_RULE_HEADER_SYNTAX,
 		       where, "%s '%s' in policy '%s' is not an HTTP token",
 		       what, quote(s, len).s, ps->name.s);
 		return 0;
@@ -1063,19 +1079,14 @@ load_name(struct loader *ld, struct pstate *ps, enum pkey which,
 	}
 	/* Methods are case-sensitive once normalised; header names are not. */
 	for (size_t i = 0; i < l->n; i++)
-		if (method ? l->len[i] == len && memcmp(l->v[i], s, len) == 0 :
-			     eq_nocase(l->v[i], l->len[i], s, len))
+		if (method ? l->len[i] == len && memcmp(l->v[i], s, len) == 0
+			   : eq_nocase(l->v[i], l->len[i], s, len))
 			return 0;
 	if (*over)
 		return 0;
 	if (list_push(ld, l, s, len))
 		return -1;
-	if (rendered_len(l) > CORSD_LIST_RENDER_MAX) {
-		ERR(ld, LIMIT, where,
-		    "'%s' of policy '%s' renders longer than %d bytes",
-		    policy_keys[which], ps->name.s, CORSD_LIST_RENDER_MAX);
-		*over = true;
-	}
+	check_rendered(ld, ps, which, l, where, over);
 	return 0;
 }
 
@@ -1087,8 +1098,8 @@ load_names(struct loader *ld, struct pstate *ps, enum pkey which,
 
 	if (ld->bad)
 		return skip_node(ld);
-	if (ld->ev.type == YAML_SCALAR_EVENT && scalar_type(&ld->ev) == ST_STR &&
-	    eq(sval(ld), slen(ld), "*")) {
+	if (ld->ev.type == YAML_SCALAR_EVENT &&
+	    scalar_type(&ld->ev) == ST_STR && eq(sval(ld), slen(ld), "*")) {
 		ps->star_at[which] = here(ld);
 		l->wildcard = true;
 		return 0;
@@ -1130,9 +1141,10 @@ load_bool(struct loader *ld, struct pstate *ps, enum pkey which, bool *out)
 	}
 	if (ld->ev.type == YAML_SCALAR_EVENT)
 		ERR(ld, TYPE, here(ld),
-		    "'%s' of policy '%s' is '%s'; expected true or false",
-		    policy_keys[which], ps->name.s,
-		    quote(sval(ld), slen(ld)).s);
+		    "'%s' of policy '%s' is '%s' (%s); expected true or false, "
+		    "unquoted",
+		    policy_keys[which], ps->name.s, quote(sval(ld), slen(ld)).s,
+		    node_kind(&ld->ev));
 	else
 		ERR(ld, TYPE, here(ld),
 		    "'%s' of policy '%s' is %s; expected true or false",
@@ -1166,9 +1178,10 @@ load_int(struct loader *ld, struct pstate *ps, enum pkey which, int64_t *out)
 	if (scalar_type(&ld->ev) != ST_INT ||
 	    (len > 1 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x'))) {
 		ERR(ld, TYPE, here(ld),
-		    "'%s' of policy '%s' is '%s'; expected a whole number in "
-		    "decimal",
-		    policy_keys[which], ps->name.s, quote(s, len).s);
+		    "'%s' of policy '%s' is '%s' (%s); expected a whole number "
+		    "in decimal, unquoted",
+		    policy_keys[which], ps->name.s, quote(s, len).s,
+		    node_kind(&ld->ev));
 		return false;
 	}
 	if (s[0] == '-' || s[0] == '+') {
@@ -1230,7 +1243,8 @@ load_word(struct loader *ld, struct pstate *ps, enum pkey which,
 	if (ld->bad)
 		return skip_node(ld);
 	if (ld->ev.type != YAML_SCALAR_EVENT) {
-		ERR(ld, TYPE, here(ld), "'%s' of policy '%s' is %s; expected %s",
+		ERR(ld, TYPE, here(ld),
+		    "'%s' of policy '%s' is %s; expected %s",
 		    policy_keys[which], ps->name.s, node_kind(&ld->ev), expect);
 		return skip_node(ld);
 	}
@@ -1240,15 +1254,15 @@ load_word(struct loader *ld, struct pstate *ps, enum pkey which,
 			return 0;
 		}
 	}
-	ERR(ld, REJECT_BEHAVIOUR, here(ld),
-	    "%s '%s' of policy '%s' is not one of %s", policy_keys[which],
-	    quote(sval(ld), slen(ld)).s, ps->name.s, expect);
+	ERR(ld, REJECT_BEHAVIOUR, here(ld), "%s '%s' of policy '%s' is not %s",
+	    policy_keys[which], quote(sval(ld), slen(ld)).s, ps->name.s,
+	    expect);
 	return 0;
 }
 
 /* In enum order: the index is the value. */
-static const char *const preflight_words[] = { "deny", "pass", "empty" };
-static const char *const origin_words[] = { "pass", "deny" };
+static const char *const preflight_words[] = {"deny", "pass", "empty"};
+static const char *const origin_words[] = {"pass", "deny"};
 
 static int
 load_value(struct loader *ld, struct pstate *ps, enum pkey which)
@@ -1276,13 +1290,14 @@ load_value(struct loader *ld, struct pstate *ps, enum pkey which)
 	case K_ON_PREFLIGHT_REJECT:
 		w = (int)p->on_preflight_reject;
 		if (load_word(ld, ps, which, preflight_words, 3,
-			      "deny, pass, empty", &w))
+			      "one of deny, pass, empty", &w))
 			return -1;
 		p->on_preflight_reject = (enum corsd_preflight_reject)w;
 		return 0;
 	case K_ON_ORIGIN_REJECT:
 		w = (int)p->on_origin_reject;
-		if (load_word(ld, ps, which, origin_words, 2, "pass, deny", &w))
+		if (load_word(ld, ps, which, origin_words, 2,
+			      "one of pass, deny", &w))
 			return -1;
 		p->on_origin_reject = (enum corsd_origin_reject)w;
 		return 0;
@@ -1320,7 +1335,7 @@ finish_policy(struct loader *ld, struct pstate *ps, struct pos name_at)
 		    ps->name.s);
 	for (size_t i = 0; i < p->norigins; i++) {
 		const struct corsd_origin_pattern *o = &p->origins[i];
-		struct pos where = { o->line, o->column };
+		struct pos where = {o->line, o->column};
 		char text[CORSD_ORIGIN_MAX + 64];
 
 		if (o->kind != CORSD_ORIGIN_SUBDOMAIN || o->text_len < 2 ||
@@ -1347,7 +1362,8 @@ finish_policy(struct loader *ld, struct pstate *ps, struct pos name_at)
 		    "'*', list the origins instead",
 		    ps->name.s);
 	if (cred && p->expose_headers.wildcard)
-		ERR(ld, CREDENTIALS_WILDCARD_EXPOSE, ps->star_at[K_EXPOSE_HEADERS],
+		ERR(ld, CREDENTIALS_WILDCARD_EXPOSE,
+		    ps->star_at[K_EXPOSE_HEADERS],
 		    "expose_headers '*' in policy '%s' never works with "
 		    "credentials: true (browsers read it as a header named "
 		    "'*'); list the headers",
@@ -1366,7 +1382,7 @@ finish_policy(struct loader *ld, struct pstate *ps, struct pos name_at)
 		     ps->name.s);
 }
 
-static const char *const default_methods[] = { "GET", "HEAD", "POST" };
+static const char *const default_methods[] = {"GET", "HEAD", "POST"};
 
 static bool
 valid_policy_name(const struct key *k)
@@ -1396,7 +1412,8 @@ load_policy(struct loader *ld, const struct key *k)
 	ps.name = key_quote(k);
 	if (!valid)
 		ERR(ld, POLICY_NAME, k->where,
-		    "policy name '%s' is not 1 to %d bytes of A-Z a-z 0-9 . _ -",
+		    "policy name '%s' is not 1 to %d bytes of letters, "
+		    "digits, '.', '_' or '-'",
 		    ps.name.s, CORSD_POLICY_NAME_MAX);
 	for (size_t i = 0; valid && i < ld->set->n; i++) {
 		const struct corsd_policy *o = &ld->set->v[i];
@@ -1528,7 +1545,7 @@ load_policies(struct loader *ld)
 	return 0;
 }
 
-static const char *const top_keys[] = { "version", "policies" };
+static const char *const top_keys[] = {"version", "policies"};
 
 static int
 load_version(struct loader *ld)
@@ -1552,8 +1569,8 @@ load_version(struct loader *ld)
 static int
 load_root(struct loader *ld)
 {
-	struct pos start = here(ld), first[2] = { { 0, 0 }, { 0, 0 } };
-	bool seen[2] = { false, false };
+	struct pos start = here(ld), first[2] = {{0, 0}, {0, 0}};
+	bool seen[2] = {false, false};
 	struct key k;
 	int r;
 
@@ -1575,7 +1592,8 @@ load_root(struct loader *ld)
 			r = skip_node(ld);
 		} else if (i == 2) {
 			struct quoted q = key_quote(&k);
-			const char *hint = did_you_mean(k.s, k.len, top_keys, 2);
+			const char *hint =
+				did_you_mean(k.s, k.len, top_keys, 2);
 			size_t j;
 
 			for (j = 0; j < K__COUNT && !key_is(&k, policy_keys[j]);
@@ -1634,7 +1652,7 @@ load_stream(struct loader *ld)
 	if (next(ld))
 		return;
 	if (ld->ev.type != YAML_DOCUMENT_START_EVENT) {
-		struct pos start = { 1, 1 };
+		struct pos start = {1, 1};
 
 		ERR(ld, DOCUMENT, start,
 		    "the file holds no document; expected 'version: 1' and "
@@ -1659,10 +1677,9 @@ sort_diags(struct corsd_diags *d, size_t first)
 		struct corsd_diag x = d->v[i];
 		size_t j = i;
 
-		while (j > first &&
-		       (d->v[j - 1].line > x.line ||
-			(d->v[j - 1].line == x.line &&
-			 d->v[j - 1].column > x.column))) {
+		while (j > first && (d->v[j - 1].line > x.line ||
+				     (d->v[j - 1].line == x.line &&
+				      d->v[j - 1].column > x.column))) {
 			d->v[j] = d->v[j - 1];
 			j--;
 		}
@@ -1682,7 +1699,7 @@ load(const char *buf, size_t len, struct corsd_diags *d, int *err)
 	ld.buf = buf;
 	ld.len = len;
 	if (len > LOAD_FILE_MAX) {
-		struct pos none = { 0, 0 };
+		struct pos none = {0, 0};
 
 		ERR(&ld, LIMIT, none, "the file is larger than %zu MiB",
 		    LOAD_FILE_MAX >> 20);
@@ -1704,10 +1721,10 @@ load(const char *buf, size_t len, struct corsd_diags *d, int *err)
 	sort_diags(d, ld.first);
 	if (ld.dropped) {
 		/* A note, not a problem: take back the count it adds. */
-		struct pos none = { 0, 0 };
+		struct pos none = {0, 0};
 
-		corsd_diag_add(d, CORSD_SEV_WARNING, CORSD_RULE_LIMIT, none.line,
-			       none.col,
+		corsd_diag_add(d, CORSD_SEV_WARNING, CORSD_RULE_LIMIT,
+			       none.line, none.col,
 			       "%u more problems are counted but not shown",
 			       ld.dropped);
 		d->warnings--;
@@ -1762,9 +1779,9 @@ read_all(int fd, char **out, size_t *outlen, int *eno)
 	char *buf;
 
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-		cap = (size_t)st.st_size < LOAD_FILE_MAX ?
-			      (size_t)st.st_size + 1 :
-			      LOAD_FILE_MAX + 1;
+		cap = (size_t)st.st_size < LOAD_FILE_MAX
+			      ? (size_t)st.st_size + 1
+			      : LOAD_FILE_MAX + 1;
 	buf = malloc(cap);
 	if (!buf)
 		return -CORSD_ENOMEM;
@@ -1772,9 +1789,9 @@ read_all(int fd, char **out, size_t *outlen, int *eno)
 		ssize_t n;
 
 		if (len == cap) {
-			size_t ncap = cap * 2 > LOAD_FILE_MAX + 1 ?
-					      LOAD_FILE_MAX + 1 :
-					      cap * 2;
+			size_t ncap = cap * 2 > LOAD_FILE_MAX + 1
+					      ? LOAD_FILE_MAX + 1
+					      : cap * 2;
 			char *nbuf;
 
 			if (ncap == cap)
