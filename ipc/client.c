@@ -30,6 +30,7 @@
 #define CLIENT_SPIN_NS	  30000u	/* spin this long before sleeping */
 #define CLIENT_RETRY_MS	  20u		/* re-attach attempts at most this often */
 #define CLIENT_STALE_MS	  1000u		/* a tick older than this: corsd is gone */
+#define CLIENT_CHECK_MS	  100u		/* look for a new corsd this often */
 
 struct corsd_client {
 	char cache_name[64];
@@ -50,6 +51,7 @@ struct corsd_client {
 
 	bool suspect;		/* corsd missed a deadline */
 	uint64_t next_try_ms;
+	uint64_t next_check_ms;	/* next look at who is behind the name */
 };
 
 static void
@@ -244,10 +246,19 @@ attached_and_live(struct corsd_client *c, uint64_t now_ms)
 	tick = atomic_load_explicit(&h->tick_ms, memory_order_relaxed);
 	if (tick && now_ms > tick + CLIENT_STALE_MS)
 		c->suspect = true;
+	/* A corsd killed and started again leaves our old cache mapped
+	 * and still answering for the old policy: look for a new segment
+	 * behind the name now and then (one stat(2) per 100 ms). */
+	if (now_ms >= c->next_check_ms) {
+		c->next_check_ms = now_ms + CLIENT_CHECK_MS;
+		c->suspect = true;
+	}
 	if (c->suspect) {
 		if (corsd_os_shm_ino(c->cache_name) != c->cache_ino ||
 		    !corsd_os_pid_alive((pid_t)h->daemon_pid, h->daemon_start))
 			return false;
+		if (!tick || now_ms <= tick + CLIENT_STALE_MS)
+			c->suspect = false;
 	}
 	/* corsd reclaimed our slot (it thought us dead): take another. */
 	if (atomic_load_explicit(&c->slot->owner, memory_order_relaxed) !=

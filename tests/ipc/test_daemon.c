@@ -201,7 +201,19 @@ struct reload_board {
 	_Atomic unsigned started;	/* reloads begun */
 	_Atomic unsigned done;		/* reloads answered ok */
 	_Atomic int stop;
+	_Atomic unsigned long requests;	/* answered, all workers */
 };
+
+/* Wait (bounded) until the workers answered @n more requests, so that
+ * every reload happens while requests are in flight. */
+static void
+wait_requests(struct reload_board *b, unsigned long n)
+{
+	unsigned long target = atomic_load(&b->requests) + n;
+
+	for (int i = 0; i < 2000 && atomic_load(&b->requests) < target; i++)
+		usleep(1000);
+}
 
 static void
 worker_during_reloads(int id, struct reload_board *b)
@@ -242,9 +254,10 @@ worker_during_reloads(int id, struct reload_board *b)
 			_exit(1);
 		}
 		n++;
+		atomic_fetch_add(&b->requests, 1);
 	}
 	corsd_client_close(c);
-	_exit(n > 100 ? 0 : 4);
+	_exit(n > 0 ? 0 : 4);
 }
 
 static void
@@ -262,7 +275,9 @@ test_reload_under_load_never_answers_from_a_retired_policy(void **state)
 		if (pids[i] == 0)
 			worker_during_reloads(i, b);
 	}
+	wait_requests(b, 800);
 	for (unsigned k = 1; k <= 100; k++) {
+		wait_requests(b, 40);
 		atomic_store(&b->started, k);
 		daemon_write_policy(&d, k % 2 ? policy_b : policy_a);
 		assert_true(daemon_control(&d, "reload", reply, sizeof(reply)));
@@ -270,9 +285,12 @@ test_reload_under_load_never_answers_from_a_retired_policy(void **state)
 			fail_msg("reload %u: %s", k, reply);
 		atomic_store(&b->done, k);
 	}
+	wait_requests(b, 800);
 	atomic_store(&b->stop, 1);
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(wait_worker(pids[i]), 0);
+	/* Requests really did run through the reloads. */
+	assert_true(atomic_load(&b->requests) > 100 * 40);
 	munmap(b, sizeof(*b));
 	/* Leave policy A in force again for the tests that follow. */
 	daemon_write_policy(&d, policy_a);
@@ -457,6 +475,7 @@ test_random_bytes_in_a_slot_cannot_hurt_corsd(void **state)
 		uint64_t ino, t0;
 		void *map;
 		unsigned seed = (unsigned)getpid();
+		uint32_t mine;
 
 		if (corsd_os_shm_open(name, true, &map, &size, &ino))
 			_exit(3);
@@ -474,6 +493,8 @@ test_random_bytes_in_a_slot_cannot_hurt_corsd(void **state)
 		}
 		if (!sl)
 			_exit(4);
+		mine = (uint32_t)(((char *)sl - (char *)map - h->slots_off) /
+				  h->slot_size);
 		t0 = corsd_os_now_ns();
 		while (corsd_os_now_ns() - t0 < 1500000000ull) {
 			unsigned char *p = (unsigned char *)&sl->req;
@@ -484,6 +505,8 @@ test_random_bytes_in_a_slot_cannot_hurt_corsd(void **state)
 			for (unsigned w = 0; w < CORSD_PENDING_WORDS; w++)
 				atomic_fetch_or(&h->pending[w],
 						(uint64_t)rand_r(&seed) << 17);
+			atomic_fetch_or(&h->pending[mine / 64],
+					1ull << (mine % 64));
 			atomic_store(&h->sleepers, (uint32_t)rand_r(&seed));
 			atomic_fetch_add(&h->doorbell, 1);
 			corsd_os_futex_wake(&h->doorbell, 1);
@@ -554,6 +577,9 @@ test_cache_is_read_only_and_segments_carry_the_group(void **state)
 		size_t size;
 		uint64_t ino;
 
+		/* cmocka catches SIGSEGV to report it; here it is the
+		 * expected end of the child. */
+		signal(SIGSEGV, SIG_DFL);
 		if (corsd_os_shm_open(cache, false, &map, &size, &ino))
 			_exit(3);
 		((volatile char *)map)[100] = 1;
