@@ -30,7 +30,7 @@
 #define CLIENT_SPIN_NS	  30000u	/* spin this long before sleeping */
 #define CLIENT_RETRY_MS	  20u		/* re-attach attempts at most this often */
 #define CLIENT_STALE_MS	  1000u		/* a tick older than this: corsd is gone */
-#define CLIENT_CHECK_MS	  100u		/* look for a new corsd this often */
+#define CLIENT_CHECK_MS	  50u		/* look for a new or dead corsd this often */
 
 struct corsd_client {
 	char cache_name[64];
@@ -127,10 +127,13 @@ attach(struct corsd_client *c)
 	if (size < sizeof(*h) || h->magic != CORSD_CACHE_MAGIC)
 		goto unavail;
 	atomic_thread_fence(memory_order_acquire);
+	/* A SIGKILLed corsd leaves its segments behind, still saying
+	 * SERVING: its cached answers must not outlive it. */
 	if (h->abi_version != CORSD_ABI_VERSION ||
 	    h->hdr_size != sizeof(*h) || h->segment_size != size ||
 	    atomic_load_explicit(&h->state, memory_order_acquire) ==
-		    CORSD_STATE_STOPPED)
+		    CORSD_STATE_STOPPED ||
+	    !corsd_os_pid_alive((pid_t)h->daemon_pid, h->daemon_start))
 		goto unavail;
 
 	rc = corsd_os_shm_open(c->slots_name, true, &map, &size, &sino);
@@ -215,10 +218,13 @@ corsd_client_epoch(const struct corsd_client *c)
 }
 
 static int
-unavailable(struct corsd_answer *ans)
+unavailable(const struct corsd_request *r, struct corsd_answer *ans)
 {
+	bool preflight = r->origin.p && r->acrm.p && r->method.len == 7 &&
+			 memcmp(r->method.p, "OPTIONS", 7) == 0;
+
 	ans->verdict = CORSD_VERDICT_UNAVAILABLE;
-	ans->flags = 0;
+	ans->flags = preflight ? CORSD_ANSWER_PREFLIGHT : 0;
 	ans->status = 0;
 	ans->reason = CORSD_REASON_UNAVAILABLE;
 	ans->nheaders = 0;
@@ -246,9 +252,9 @@ attached_and_live(struct corsd_client *c, uint64_t now_ms)
 	tick = atomic_load_explicit(&h->tick_ms, memory_order_relaxed);
 	if (tick && now_ms > tick + CLIENT_STALE_MS)
 		c->suspect = true;
-	/* A corsd killed and started again leaves our old cache mapped
-	 * and still answering for the old policy: look for a new segment
-	 * behind the name now and then (one stat(2) per 100 ms). */
+	/* A corsd killed (and perhaps started again) leaves our old cache
+	 * mapped and still answering: look at who is behind the name now
+	 * and then (a stat(2) and a kill(2) per 50 ms). */
 	if (now_ms >= c->next_check_ms) {
 		c->next_check_ms = now_ms + CLIENT_CHECK_MS;
 		c->suspect = true;
@@ -397,11 +403,11 @@ corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
 	now_ms = corsd_os_now_ms();
 	if (!attached_and_live(c, now_ms)) {
 		if (now_ms < c->next_try_ms)
-			return unavailable(ans);
+			return unavailable(&r, ans);
 		c->next_try_ms = now_ms + CLIENT_RETRY_MS;
 		detach(c);
 		if (attach(c))
-			return unavailable(ans);
+			return unavailable(&r, ans);
 	}
 	count(&c->slot->n_requests);
 
@@ -425,12 +431,12 @@ corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
 	if (rc == -CORSD_ETIMEDOUT) {
 		count(&c->slot->n_timeouts);
 		c->suspect = true;
-		return unavailable(ans);
+		return unavailable(&r, ans);
 	}
 	count(&c->slot->lat[lat_bucket(corsd_os_now_ns() - t0)]);
 	c->suspect = false;
 	if (rc) {
-		unavailable(ans);
+		unavailable(&r, ans);
 		return rc;
 	}
 	return 0;

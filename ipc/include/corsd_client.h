@@ -57,8 +57,11 @@ CORSD_API struct corsd_client *corsd_client_open(const char *instance,
  *
  * Never blocks longer than the handle's timeout.  When corsd does not
  * answer in time, is not running, or is restarting, @ans gets verdict
- * CORSD_VERDICT_UNAVAILABLE, reason CORSD_REASON_UNAVAILABLE and no
- * headers, and the call returns -CORSD_EUNAVAIL.
+ * CORSD_VERDICT_UNAVAILABLE, reason CORSD_REASON_UNAVAILABLE, no
+ * headers and CORSD_ANSWER_PREFLIGHT when the request is a preflight, and
+ * the call returns -CORSD_EUNAVAIL.  A handle notices a dead or restarted
+ * corsd within 50 ms, and from then on answers from neither its old
+ * cache nor its old slot.
  *
  * Return: 0 with @ans filled in; -CORSD_EUNAVAIL as above; -CORSD_EINVAL
  * for NULL arguments or a request corsd refused as malformed.

@@ -395,9 +395,24 @@ test_sigkill_of_corsd_makes_workers_unavailable_then_reattach(void **state)
 			worker_through_restart(i, b, 300);
 	}
 	usleep(200 * 1000);
-	daemon_kill9(&d);
-	atomic_store(&b->phase, 1);
-	usleep(700 * 1000);
+	{
+		/* Warm the cache for one request, so that its answer is
+		 * there to be (wrongly) served after corsd dies. */
+		static struct corsd_answer got;
+		struct corsd_request r;
+		char buf[64];
+
+		make_request(&r, buf, sizeof(buf), 1, 1);
+		assert_int_equal(corsd_client_decide(probe, &r, &got), 0);
+		assert_int_equal(corsd_client_decide(probe, &r, &got), 0);
+		daemon_kill9(&d);
+		atomic_store(&b->phase, 1);
+		usleep(120 * 1000);
+		assert_int_equal(corsd_client_decide(probe, &r, &got),
+				 -CORSD_EUNAVAIL);
+		assert_int_equal(got.verdict, CORSD_VERDICT_UNAVAILABLE);
+	}
+	usleep(600 * 1000);
 	assert_true(daemon_start(&d, args));
 	atomic_store(&b->phase, 2);
 	for (int i = 0; i < 8; i++)
