@@ -249,3 +249,26 @@ clean:
 -include $(ENGINE_OBJ:.o=.d) $(CORSCTL_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) \
 	$(SERVER_OBJ:.o=.d) $(CORSD_OBJ:.o=.d) $(IPC_TEST_SRC:%.c=$(B)/%.d) \
 	$(UNIT_SRC:%.c=$(B)/%.d) $(UNIT_SUPPORT_OBJ:.o=.d)
+
+# ---- nginx dynamic module (tools/nginx) and its tests (tests/nginx) ----
+# The module is built against the installed nginx by nginx's own configure,
+# as Debian builds its module packages (tools/nginx/build.sh), with the
+# client library linked in.  `make test` builds it in the release variant,
+# where tests/run-all.sh runs tests/nginx/run.sh.
+DEB_PKGS += curl nginx nginx-dev
+NGX_MODULE := $(B)/ngx_http_corsd_module.so
+
+.PHONY: nginx-module test-nginx
+
+nginx-module: $(NGX_MODULE)
+
+$(NGX_MODULE): tools/nginx/ngx_http_corsd_module.c tools/nginx/config \
+		tools/nginx/build.sh $(CLIENT_LIB) $(PUBLIC_HEADERS)
+	$(Q)tools/nginx/build.sh $(B)
+
+test-nginx: all $(NGX_MODULE)
+	$(Q)tests/nginx/run.sh $(B)
+
+ifeq ($(VARIANT),release)
+build: $(NGX_MODULE)
+endif
