@@ -26,7 +26,15 @@ if [ ! -x "$corsctl" ]; then
 fi
 
 tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
+corsd_pid=
+cleanup() {
+	if [ -n "$corsd_pid" ]; then
+		kill "$corsd_pid" 2>/dev/null
+		wait "$corsd_pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 n=0
 passed=0
@@ -568,8 +576,9 @@ expect_err_re "usage: the usage follows the message" '^usage: corsctl'
 run help
 expect_rc "usage: help exits 0" 0
 expect_out_re "usage: help prints the usage" '^usage: corsctl'
-expect_no_re "usage: no command that does not exist yet is listed" \
-	'query|reload|stats'
+for c in check decide query reload stats; do
+	expect_out_re "usage: help lists $c" "^  $c "
+done
 
 run -h
 expect_rc "usage: -h exits 0" 0
@@ -601,6 +610,93 @@ expect_rc "usage: check without a file exits 2" 2
 
 run check "$tmp/mdn.yaml" "$tmp/two.yaml"
 expect_rc "usage: check with two files exits 2" 2
+
+# ---- query, reload, stats against a real corsd -------------------------
+# The MDN policy again, served by corsd; answers must be what decide gives
+# in-process (DESIGN.md section 4: query answers exactly as a worker would).
+export CORSD_RUNDIR="$tmp/run"
+instance="cli$$"
+mkdir -p "$CORSD_RUNDIR"
+cp "$tmp/mdn.yaml" "$tmp/served.yaml"
+"$build/corsd" -c "$tmp/served.yaml" --instance "$instance" --foreground \
+	2>"$tmp/corsd.log" &
+corsd_pid=$!
+for _ in $(seq 100); do
+	[ -S "$CORSD_RUNDIR/$instance.sock" ] && break
+	sleep 0.05
+done
+
+run query --instance "$instance" -p mdn --origin https://app.example.re \
+	--method OPTIONS --acrm PUT
+expect_rc "query: an allowed preflight exits 0" 0
+expect_lines "query: the MDN PUT preflight, through corsd" <<'OUT'
+verdict: allow
+status: 204
+Access-Control-Allow-Origin: https://app.example.re
+Access-Control-Allow-Methods: GET, POST, PUT, DELETE
+Access-Control-Max-Age: 7200
+Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers
+max-age: 7200
+reason: allowed
+OUT
+
+run query --instance "$instance" -p mdn --origin https://app.example.re \
+	--method OPTIONS --acrm PATCH --json
+expect_out_re "query --json: the refusal names the method" \
+	'"reason":"Method PATCH is not allowed by Access-Control-Allow-Methods in preflight response."'
+
+printf '%s\n' '{"policy":"mdn","origin":"https://app.example.re"}' \
+	'{"policy":"mdn","origin":"https://evil.example"}' >"$tmp/q.jsonl"
+run query --instance "$instance" --batch "$tmp/q.jsonl"
+expect_rc "query --batch: exits 0" 0
+if [ "$(grep -c '"verdict":"allow"' "$tmp/out")" = 1 ] &&
+	[ "$(grep -c '"verdict":"pass"' "$tmp/out")" = 1 ]; then
+	pass "query --batch: one allowed, one passed, in order"
+else
+	fail "query --batch: one allowed, one passed, in order" "$(show)"
+fi
+
+run query --instance "$instance" --origin https://app.example.re
+expect_rc "usage: query without -p exits 2" 2
+
+run query --instance "nope$$" -p mdn --origin https://app.example.re \
+	--timeout 100
+expect_rc "query: no corsd for the instance exits 1" 1
+expect_line "query: no corsd answers unavailable" "verdict: unavailable"
+expect_err_re "query: no corsd is explained" "did not answer within 100 ms"
+
+run stats --instance "$instance" --json
+expect_rc "stats --json: exits 0" 0
+expect_out_re "stats --json: counts the queries" '"requests":[1-9]'
+
+run stats --instance "$instance"
+expect_line "stats: readable lines" "reload_failures: 0"
+
+sed 's/PUT, DELETE/PUT, DELETE, PATCH/' "$tmp/mdn.yaml" >"$tmp/served.yaml"
+run reload --instance "$instance"
+expect_rc "reload: a good file exits 0" 0
+expect_line "reload: the generation moves on" "generation: 2"
+run query --instance "$instance" -p mdn --origin https://app.example.re \
+	--method OPTIONS --acrm PATCH
+expect_line "reload: the new policy answers at once" "verdict: allow"
+
+printf 'version: 1\npolicies:\n  mdn:\n    origins: [https://a.example/x]\n' \
+	>"$tmp/served.yaml"
+run reload --instance "$instance"
+expect_rc "reload: a broken file exits 1" 1
+expect_err_re "reload: the refusal is explained" "reload was refused"
+run query --instance "$instance" -p mdn --origin https://app.example.re \
+	--method OPTIONS --acrm PATCH
+expect_line "reload: the running policy stays after a broken file" \
+	"verdict: allow"
+run stats --instance "$instance"
+expect_line "stats: the failed reload is counted" "reload_failures: 1"
+expect_out_re "stats: the last reload error is shown" \
+	'^last_reload_error: ".*has a path'
+
+run reload --instance "nope$$"
+expect_rc "reload: no corsd exits 1" 1
+expect_err_re "reload: no corsd is explained" "is not running"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -498,7 +498,7 @@ corsctl_batch_run(const struct corsctl_batch *b, FILE *in, FILE *out)
 		req.acrh = str_of(&r.f[K_ACRH]);
 		req.acrpn.p = r.acrpn ? "true" : NULL;
 		req.acrpn.len = r.acrpn ? 4 : 0;
-		corsd_decide(b->snap, &req, ans);
+		b->decide(b->ctx, &req, ans);
 		corsctl_json_answer(out, ans);
 	next:
 		if (b->flush_each)

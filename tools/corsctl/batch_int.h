@@ -16,8 +16,13 @@
 /* Bytes of one request line, its newline (and a CR before it) excluded. */
 #define CORSCTL_LINE_MAX 65536
 
+/* Decide one request: corsd_decide() in-process, or through corsd. */
+typedef int (*corsctl_decide_fn)(void *ctx, const struct corsd_request *req,
+				 struct corsd_answer *ans);
+
 struct corsctl_batch {
-	const struct corsd_snapshot *snap;
+	corsctl_decide_fn decide;
+	void *ctx;
 	/* The policy of lines that name none: -p, or the file's only
 	 * policy; p == NULL when there is no such default. */
 	struct corsd_str default_policy;

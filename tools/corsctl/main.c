@@ -1,8 +1,11 @@
 /*
  * main.c - corsctl, the command-line tool: check a policy file, decide
- * requests against it in-process.
+ * requests against it in-process, and talk to a running corsd (query
+ * through the client library, reload and stats through its control
+ * socket).
  *
- * Layer: tools.  Uses the engine's public API only (corsd_engine.h).
+ * Layer: tools.  Uses the public APIs only (corsd_engine.h,
+ * corsd_client.h).
  * DESIGN.md section 4 is the contract.  Exit status: 0 done (whatever the
  * verdict: the verdict is the output), 1 the run failed (policy file
  * errors, unreadable files, a batch line answered with an error), 2 the
@@ -14,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corsd_client.h"
 #include "corsd_engine.h"
 
 #include "batch_int.h"
+#include "daemon_int.h"
 #include "json_int.h"
 
 #define EXIT_FAILED 1
@@ -34,6 +39,18 @@ static const char usage_text[] =
 	"  decide -c FILE [-p POLICY] --batch FILE.jsonl|-\n"
 	"                  decide one JSON request per line, write one JSON\n"
 	"                  answer per line\n"
+	"  query [--instance NAME] -p POLICY [--origin O] [--method M] ...\n"
+	"        [--timeout MS] [--json] | --batch FILE.jsonl|-\n"
+	"                  ask a running corsd, exactly as a web-server worker\n"
+	"                  does (shared-memory cache, then corsd); same request\n"
+	"                  options as decide\n"
+	"  reload [--instance NAME]\n"
+	"                  make a running corsd reload its policy file; prints\n"
+	"                  the new generation or why the file was refused\n"
+	"  stats [--instance NAME] [--json]\n"
+	"                  what a running corsd has done: requests, cache hits\n"
+	"                  and misses, verdicts, reasons, reloads, workers,\n"
+	"                  latency\n"
 	"  help            this text\n"
 	"\n"
 	"decide options:\n"
@@ -56,9 +73,18 @@ static const char usage_text[] =
 	"                       \"acrh\":\"...\"|[...],\"acrpn\":true|false}\n"
 	"                      (all optional; - reads standard input)\n"
 	"\n"
+	"  --instance NAME     the corsd instance (query, reload, stats); "
+	"default\n"
+	"                      \"default\"; its control socket is in "
+	"$CORSD_RUNDIR,\n"
+	"                      else /run/corsd\n"
+	"  --timeout MS        how long query waits for corsd (default 1000)\n"
+	"\n"
 	"exit status: 0 done, whatever the verdict; 1 the policy file has "
 	"errors,\n"
-	"a file cannot be read or a batch line had an error; 2 usage error\n";
+	"a file cannot be read, a batch line had an error, corsd is not "
+	"running\n"
+	"or refused a reload; 2 usage error\n";
 
 static void
 usage(FILE *f)
@@ -225,6 +251,8 @@ enum opt_id {
 	O_JSON,
 	O_BATCH,
 	O_HELP,
+	O_INSTANCE,
+	O_TIMEOUT,
 	O__COUNT
 };
 
@@ -244,6 +272,8 @@ static const struct opt {
 	[O_JSON] = {0, "json", false, false},
 	[O_BATCH] = {0, "batch", true, false},
 	[O_HELP] = {'h', "help", false, false},
+	[O_INSTANCE] = {0, "instance", true, false},
+	[O_TIMEOUT] = {0, "timeout", true, false},
 };
 
 struct decide_args {
@@ -295,20 +325,31 @@ acrh_add(struct decide_args *da, const char *v)
 	return true;
 }
 
-/* Return: -1 when parsed, else the exit status to return at once. */
+/*
+ * decide and query share their request options; decide reads a policy
+ * file (-c), query asks a running corsd (--instance, --timeout).
+ * Return: -1 when parsed, else the exit status to return at once.
+ */
 static int
-parse_decide(int argc, char **argv, struct decide_args *da)
+parse_request_args(int argc, char **argv, struct decide_args *da, bool query)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val;
 		int id = find_opt(a, &val);
 		const struct opt *o;
 
+		if (id >= 0 && (query ? id == O_CONFIG :
+				       id == O_INSTANCE || id == O_TIMEOUT))
+			id = -1;
 		if (id < 0 && a[0] == '-' && a[1])
-			return usage_error("unknown option '%s' for decide", a);
+			return usage_error(query ? "unknown option '%s' for "
+						   "query" :
+						   "unknown option '%s' for "
+						   "decide",
+					   a);
 		if (id < 0)
 			return usage_error("unexpected argument '%s'; decide "
-					   "takes options only",
+					   "and query take options only",
 					   a);
 		o = &opts[id];
 		if (val && !o->takes_value)
@@ -332,8 +373,10 @@ parse_decide(int argc, char **argv, struct decide_args *da)
 		da->seen[id] = true;
 		da->val[id] = val;
 	}
-	if (!da->seen[O_CONFIG])
+	if (!query && !da->seen[O_CONFIG])
 		return usage_error("decide needs a policy file: -c FILE%s", "");
+	if (query && !da->seen[O_POLICY] && !da->seen[O_BATCH])
+		return usage_error("query needs a policy name: -p POLICY%s", "");
 	if (da->seen[O_BATCH]) {
 		static const enum opt_id request_opts[] = {
 			O_ORIGIN, O_METHOD, O_ACRM, O_ACRH, O_ACRPN,
@@ -419,14 +462,36 @@ print_answer(const struct corsd_answer *ans)
 	putchar('\n');
 }
 
+static void
+build_request(const struct decide_args *da, struct corsd_str policy,
+	      struct corsd_request *req)
+{
+	req->policy = policy;
+	req->method = da->val[O_METHOD] ? arg_str(da->val[O_METHOD]) :
+					  arg_str("GET");
+	req->origin = arg_str(da->val[O_ORIGIN]);
+	req->acrm = arg_str(da->val[O_ACRM]);
+	req->acrh.p = da->acrh;
+	req->acrh.len = da->acrh_len;
+	req->acrpn = arg_str(da->seen[O_ACRPN] ? "true" : NULL);
+}
+
 static int
-run_batch(const struct decide_args *da, const struct corsd_snapshot *snap,
+decide_in_process(void *ctx, const struct corsd_request *req,
+		  struct corsd_answer *ans)
+{
+	return corsd_decide(ctx, req, ans);
+}
+
+static int
+run_batch(const struct decide_args *da, corsctl_decide_fn fn, void *ctx,
 	  struct corsd_str policy, const char *names)
 {
 	const char *path = da->val[O_BATCH];
 	bool from_stdin = !strcmp(path, "-");
 	struct corsctl_batch b = {
-		.snap = snap,
+		.decide = fn,
+		.ctx = ctx,
 		.default_policy = policy,
 		.policy_names = names,
 		.flush_each = from_stdin,
@@ -461,7 +526,7 @@ cmd_decide(int argc, char **argv)
 	int rc;
 
 	memset(&da, 0, sizeof(da));
-	rc = parse_decide(argc, argv, &da);
+	rc = parse_request_args(argc, argv, &da, false);
 	if (rc >= 0)
 		goto out_args;
 	/* Warnings are check's business; decide shows errors only. */
@@ -476,7 +541,7 @@ cmd_decide(int argc, char **argv)
 	if (!policy.p && npolicies == 1)
 		policy = corsd_snapshot_policy_name(l.snap, 0);
 	if (da.seen[O_BATCH]) {
-		rc = run_batch(&da, l.snap, policy, names);
+		rc = run_batch(&da, decide_in_process, l.snap, policy, names);
 		goto out_snap;
 	}
 	if (!policy.p) {
@@ -489,14 +554,7 @@ cmd_decide(int argc, char **argv)
 		goto out_snap;
 	}
 
-	req.policy = policy;
-	req.method =
-		da.val[O_METHOD] ? arg_str(da.val[O_METHOD]) : arg_str("GET");
-	req.origin = arg_str(da.val[O_ORIGIN]);
-	req.acrm = arg_str(da.val[O_ACRM]);
-	req.acrh.p = da.acrh;
-	req.acrh.len = da.acrh_len;
-	req.acrpn = arg_str(da.seen[O_ACRPN] ? "true" : NULL);
+	build_request(&da, policy, &req);
 
 	ans = malloc(sizeof(*ans));
 	if (!ans) {
@@ -516,6 +574,115 @@ out_snap:
 out_args:
 	free(da.acrh);
 	return rc;
+}
+
+static int
+decide_through_corsd(void *ctx, const struct corsd_request *req,
+		     struct corsd_answer *ans)
+{
+	return corsd_client_decide(ctx, req, ans);
+}
+
+static int
+cmd_query(int argc, char **argv)
+{
+	struct decide_args da;
+	struct corsd_request req;
+	struct corsd_answer *ans = NULL;
+	struct corsd_client *c = NULL;
+	unsigned long timeout = 1000;
+	char *end;
+	int rc, err;
+
+	memset(&da, 0, sizeof(da));
+	rc = parse_request_args(argc, argv, &da, true);
+	if (rc >= 0)
+		goto out;
+	if (da.val[O_TIMEOUT]) {
+		errno = 0;
+		timeout = strtoul(da.val[O_TIMEOUT], &end, 10);
+		if (*end || errno || timeout == 0 || timeout > 60000) {
+			rc = usage_error("--timeout '%s' is not a number of "
+					 "milliseconds from 1 to 60000",
+					 da.val[O_TIMEOUT]);
+			goto out;
+		}
+	}
+	c = corsd_client_open(da.val[O_INSTANCE], (unsigned)timeout, &err);
+	if (!c) {
+		rc = usage_error("instance '%s' is not a valid name: 1-32 "
+				 "bytes of [A-Za-z0-9_-]",
+				 da.val[O_INSTANCE] ? da.val[O_INSTANCE] : "");
+		goto out;
+	}
+	if (da.seen[O_BATCH]) {
+		rc = run_batch(&da, decide_through_corsd, c,
+			       arg_str(da.val[O_POLICY]), "");
+		goto out;
+	}
+	ans = malloc(sizeof(*ans));
+	if (!ans) {
+		fprintf(stderr, "corsctl: out of memory\n");
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	build_request(&da, arg_str(da.val[O_POLICY]), &req);
+	err = corsd_client_decide(c, &req, ans);
+	if (da.seen[O_JSON])
+		corsctl_json_answer(stdout, ans);
+	else
+		print_answer(ans);
+	rc = 0;
+	if (err == -CORSD_EUNAVAIL) {
+		fprintf(stderr,
+			"corsctl: corsd instance '%s' did not answer within "
+			"%lu ms: is it running?\n",
+			da.val[O_INSTANCE] ? da.val[O_INSTANCE] : "default",
+			timeout);
+		rc = EXIT_FAILED;
+	} else if (err) {
+		fprintf(stderr, "corsctl: query failed: %s\n",
+			corsd_strerror(err));
+		rc = EXIT_FAILED;
+	}
+out:
+	free(ans);
+	corsd_client_close(c);
+	free(da.acrh);
+	return rc;
+}
+
+/* reload and stats: [--instance NAME] [--json]. */
+static int
+cmd_control(int argc, char **argv, const char *what)
+{
+	const char *instance = NULL;
+	bool json = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *val;
+		int id = find_opt(argv[i], &val);
+
+		if (id == O_INSTANCE) {
+			if (!val && i + 1 >= argc)
+				return usage_error("option '%s' needs a value",
+						   argv[i]);
+			instance = val ? val : argv[++i];
+		} else if (id == O_JSON && !val && !strcmp(what, "stats")) {
+			json = true;
+		} else if (id == O_HELP) {
+			usage(stdout);
+			return 0;
+		} else {
+			return usage_error(strcmp(what, "stats") ?
+						   "unknown argument '%s' for "
+						   "reload" :
+						   "unknown argument '%s' for "
+						   "stats",
+					   argv[i]);
+		}
+	}
+	return corsctl_control(instance, what, json);
 }
 
 int
@@ -538,6 +705,10 @@ main(int argc, char **argv)
 		rc = cmd_check(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "decide"))
 		rc = cmd_decide(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "query"))
+		rc = cmd_query(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "reload") || !strcmp(cmd, "stats"))
+		rc = cmd_control(argc - 1, argv + 1, cmd);
 	else
 		return usage_error("unknown command '%s'", cmd);
 
