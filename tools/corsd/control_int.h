@@ -1,0 +1,24 @@
+/*
+ * control_int.h - the control socket, <rundir>/<instance>.sock.
+ *
+ * Layer: tools/corsd, internal.  Rule: one thread serves the socket, one
+ * connection at a time, every read and write bounded in size and time;
+ * the protocol is described at the top of control.c.
+ */
+#ifndef CORSD_CONTROL_INT_H
+#define CORSD_CONTROL_INT_H
+
+#include "daemon_int.h"
+
+/* Create, bind (0660, d->gid) and listen, replacing a stale socket.
+ * Main thread, before any other thread (it sets the umask around bind).
+ * Return 0, or -1 with the reason logged. */
+int corsd_control_open(struct corsd_daemon *d);
+/* Start the thread that serves it.  Return 0 or -1. */
+int corsd_control_start(struct corsd_daemon *d);
+/* Join the thread; corsd_daemon_signal_stop() first. */
+void corsd_control_join(void);
+/* Close the socket and unlink its path. */
+void corsd_control_close(struct corsd_daemon *d);
+
+#endif /* CORSD_CONTROL_INT_H */
