@@ -90,6 +90,8 @@ BENCH_BIN := $(BENCH_SRC:bench/%.cc=$(B)/bench/%)
 
 PUBLIC_HEADERS := $(wildcard engine/include/*.h ipc/include/*.h)
 
+.SECONDARY:
+
 .PHONY: all deps build test test-unit test-cli check-headers run bench \
 	bench-callgrind format format-check clean help
 
@@ -191,15 +193,17 @@ test-unit: build
 test-cli: all
 	$(Q)tests/cli/run.sh $(B)
 
-# Each public header compiles alone, as C and as C++.
+# Each public header compiles alone, as C and as C++, with nothing but the
+# two public include directories (installed side by side).
 check-headers:
 	@mkdir -p $(B)/hdr
 	$(Q)for h in $(PUBLIC_HEADERS); do \
 		printf '#include "%s"\n' "$$PWD/$$h" > $(B)/hdr/t.c; \
-		$(CC) -std=c17 $(WARN) -fsyntax-only $(B)/hdr/t.c || exit 1; \
+		$(CC) -std=c17 $(WARN) -Iengine/include -Iipc/include \
+			-fsyntax-only $(B)/hdr/t.c || exit 1; \
 		cp $(B)/hdr/t.c $(B)/hdr/t.cc; \
-		$(CXX) -std=c++17 -Wall -Wextra -Werror -fsyntax-only \
-			$(B)/hdr/t.cc || exit 1; \
+		$(CXX) -std=c++17 -Wall -Wextra -Werror -Iengine/include \
+			-Iipc/include -fsyntax-only $(B)/hdr/t.cc || exit 1; \
 	done; echo "check-headers: $(words $(PUBLIC_HEADERS)) headers alone as C and C++"
 
 run: deps

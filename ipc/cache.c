@@ -21,6 +21,7 @@
 #include <xxhash.h>
 
 #include "cache_int.h"
+#include "os.h"
 
 static void
 clip(struct corsd_str *s, size_t max)
@@ -113,7 +114,7 @@ corsd_cache_lookup(const struct corsd_cache_hdr *h, const char *key,
 		memcpy(ans, e->answer, alen);
 		/* F1: pairs with W1; the copies above happen before the
 		 * re-check below. */
-		atomic_thread_fence(memory_order_acquire);
+		CORSD_FENCE(memory_order_acquire);
 		s2 = atomic_load_explicit(&e->seq, memory_order_relaxed);
 		if (s1 != s2)
 			return false;
@@ -166,7 +167,7 @@ corsd_cache_insert(struct corsd_cache_hdr *h, const char *key, size_t len,
 		return;	/* another serving thread is writing it */
 	/* W1: the odd seq is visible before any byte below; pairs with F1
 	 * in corsd_cache_lookup(). */
-	atomic_thread_fence(memory_order_release);
+	CORSD_FENCE(memory_order_release);
 	e->hash = hash;
 	e->key_len = (uint16_t)len;
 	e->generation = generation;

@@ -126,7 +126,7 @@ attach(struct corsd_client *c)
 	/* The magic is stored last, after a release fence, by corsd. */
 	if (size < sizeof(*h) || h->magic != CORSD_CACHE_MAGIC)
 		goto unavail;
-	atomic_thread_fence(memory_order_acquire);
+	CORSD_FENCE(memory_order_acquire);
 	/* A SIGKILLed corsd leaves its segments behind, still saying
 	 * SERVING: its cached answers must not outlive it. */
 	if (h->abi_version != CORSD_ABI_VERSION ||

@@ -152,7 +152,7 @@ corsd_server_open(const struct corsd_server_config *cfg, int *err)
 	s->slots->slots_off = s->slots_off;
 	s->slots->slot_size = s->slot_size;
 	/* Magic numbers last: a worker that sees one sees the rest. */
-	atomic_thread_fence(memory_order_release);
+	CORSD_FENCE(memory_order_release);
 	s->slots->magic = CORSD_SLOTS_MAGIC;
 	s->cache->magic = CORSD_CACHE_MAGIC;
 	if (err)
@@ -227,7 +227,7 @@ copy_request(struct corsd_slot *sl, uint32_t seq,
 
 	memcpy(w, &sl->req, sizeof(*w));
 	/* F2: the copy above happens before this re-check. */
-	atomic_thread_fence(memory_order_acquire);
+	CORSD_FENCE(memory_order_acquire);
 	if (atomic_load_explicit(&sl->req_seq, memory_order_relaxed) != seq)
 		return -CORSD_EAGAIN;
 	if (w->present >> CORSD_WIRE__COUNT)
@@ -335,7 +335,7 @@ take_request(struct corsd_server *s, uint32_t i, corsd_server_decide_fn fn,
 		/* R3: the answer above is visible before rep_seq. */
 		atomic_store_explicit(&sl->rep_seq, seq, memory_order_release);
 		/* F3: pairs with W1/W2 in round_trip(). */
-		atomic_thread_fence(memory_order_seq_cst);
+		CORSD_FENCE(memory_order_seq_cst);
 		if (atomic_load_explicit(&sl->waiting, memory_order_relaxed))
 			corsd_os_futex_wake(&sl->rep_seq, 1);
 		if (!rc && gen)

@@ -10,7 +10,9 @@
  *
  * Threads: any number of serving threads may call corsd_server_serve()
  * on one server, each with its own struct corsd_serve_stats.  The other
- * calls are for one housekeeping thread.
+ * calls touch only atomics and may come from any thread, except
+ * corsd_server_close(), which needs the serving threads joined first.
+ * Counters are totals since corsd started: a reclaimed slot's counts stay.
  */
 #ifndef CORSD_SERVER_INT_H
 #define CORSD_SERVER_INT_H

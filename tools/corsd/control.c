@@ -42,7 +42,8 @@
  *		corsd_reason_name(); latency bucket i counts worker round
  *		trips under 2^i us, the last one everything slower.
  *
- * Anything else: {"ok":false,"error":"unknown command '...'"}.
+ * Anything else: {"ok":false,"error":"unknown command '...'"}.  When
+ * corsd stops, connections still open are closed without an answer.
  */
 #include <errno.h>
 #include <poll.h>

@@ -44,8 +44,7 @@ struct corsd_daemon {
 	char lock_path[PATH_MAX];
 	char sock_path[CORSD_SUN_PATH_MAX];
 
-	uint64_t start_ms;  /* CLOCK_MONOTONIC at start */
-	int64_t start_time; /* wall clock at start */
+	uint64_t start_ms; /* CLOCK_MONOTONIC at start, for uptime */
 
 	/* Readable from the moment shutdown begins, never drained: every
 	 * thread that polls adds it to its set and leaves when it fires. */

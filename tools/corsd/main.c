@@ -383,8 +383,8 @@ segment_owner(const char *name)
 	if (corsd_os_shm_open(name, false, &map, &size, &ino) != 0)
 		return 0;
 	h = map;
-	/* Acquire: pairs with the release store of the state in
-	 * corsd_server_set_state(); the pid was written before. */
+	/* Acquire: pairs with the release store in
+	 * corsd_server_set_state(); the header was filled in before it. */
 	if (size >= sizeof(*h) && h->magic == CORSD_CACHE_MAGIC &&
 	    atomic_load_explicit(&h->state, memory_order_acquire) !=
 		    CORSD_STATE_STOPPED &&
@@ -524,7 +524,8 @@ stop(struct corsd_daemon *d)
 	}
 	corsd_serve_stop(d);
 	corsd_daemon_signal_stop(d);
-	/* Before the control thread: releases a "reload" waiting on it. */
+	/* A reload under way completes first: its old snapshot is freed
+	 * after its grace period, not leaked. */
 	corsd_reload_stop();
 	corsd_control_join();
 	corsd_watch_join();
@@ -553,7 +554,6 @@ start(struct corsd_daemon *d)
 	int err = 0;
 
 	d->start_ms = corsd_os_now_ms();
-	d->start_time = (int64_t)time(NULL);
 	d->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->stop_fd < 0) {
 		corsd_log(LOG_ERR, "eventfd: %s", strerror(errno));

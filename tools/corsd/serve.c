@@ -136,10 +136,9 @@ corsd_serve_stop(struct corsd_daemon *d)
 {
 	unsigned i;
 
-	/* Relaxed would do for the flag alone; release keeps the usual
-	 * "everything before stop is visible" reading for whoever adds
-	 * state to the shutdown path.  Pairs with the server's load. */
-	atomic_store_explicit(&d->stop_serving, true, memory_order_release);
+	/* Relaxed, as the server reads it: the flag carries no data, and
+	 * what the threads did is ordered before us by pthread_join(). */
+	atomic_store_explicit(&d->stop_serving, true, memory_order_relaxed);
 	if (d->server)
 		corsd_server_kick(d->server);
 	if (serving_joined)
