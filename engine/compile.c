@@ -223,12 +223,11 @@ vary_preflight(const struct corsd_policy *p)
 {
 	/* Malformed or refused values are denied under every policy, so a
 	 * preflight answer always depends on all three request headers. */
-	return p->private_network ?
-		       "Origin, Access-Control-Request-Method, "
-		       "Access-Control-Request-Headers, "
-		       "Access-Control-Request-Private-Network" :
-		       "Origin, Access-Control-Request-Method, "
-		       "Access-Control-Request-Headers";
+	return p->private_network ? "Origin, Access-Control-Request-Method, "
+				    "Access-Control-Request-Headers, "
+				    "Access-Control-Request-Private-Network"
+				  : "Origin, Access-Control-Request-Method, "
+				    "Access-Control-Request-Headers";
 }
 
 static void
@@ -371,8 +370,8 @@ compile_suffixes(struct arena *a, const struct corsd_policy *p,
 			v[n++].pat = &p->origins[i];
 	qsort(v, n, sizeof(*v), cmp_suffix);
 
-	sp->suffix_rules_off =
-		arena_alloc(a, (n ? n : 1) * sizeof(struct snap_suffix_rule), 8);
+	sp->suffix_rules_off = arena_alloc(
+		a, (n ? n : 1) * sizeof(struct snap_suffix_rule), 8);
 	if (!sp->suffix_rules_off)
 		goto out;
 	sp->suffix_min_len = UINT32_MAX;
@@ -442,7 +441,7 @@ compile_origins(struct arena *a, const struct corsd_policy *p,
 	sp->regex_first = *nregexes;
 	for (size_t i = 0; i < p->norigins; i++) {
 		const struct corsd_origin_pattern *o = &p->origins[i];
-		struct corsd_str s = { o->text, o->text_len };
+		struct corsd_str s = {o->text, o->text_len};
 		enum corsd_rule rule;
 		char msg[CORSD_DIAG_MESSAGE_MAX];
 
@@ -469,7 +468,8 @@ compile_origins(struct arena *a, const struct corsd_policy *p,
 	}
 	rc = table_build(a, &sp->exact, exact, NULL, NULL, nexact);
 	if (!rc)
-		rc = table_build(a, &sp->anyport, anyport, NULL, NULL, nanyport);
+		rc = table_build(a, &sp->anyport, anyport, NULL, NULL,
+				 nanyport);
 	if (!rc)
 		rc = compile_suffixes(a, p, sp, nsuffix);
 out:
@@ -500,9 +500,9 @@ compile_names(struct arena *a, const struct corsd_name_list *l,
 		for (size_t j = 0; j < l->len[i]; j++) {
 			char c = l->v[i][j];
 
-			buf[at + j] = lower && c >= 'A' && c <= 'Z' ?
-					      (char)(c | 0x20) :
-					      c;
+			buf[at + j] = lower && c >= 'A' && c <= 'Z'
+					      ? (char)(c | 0x20)
+					      : c;
 		}
 		keys[i].p = buf + at;
 		keys[i].len = l->len[i];
@@ -515,7 +515,7 @@ out:
 	return rc;
 }
 
-static const char *const default_methods[] = { "GET", "HEAD", "POST" };
+static const char *const default_methods[] = {"GET", "HEAD", "POST"};
 
 static int
 compile_policy(struct arena *a, const struct corsd_policy *p, uint32_t off,
@@ -535,8 +535,8 @@ compile_policy(struct arena *a, const struct corsd_policy *p, uint32_t off,
 		   (p->origin_null ? SNAP_F_ORIGIN_NULL : 0) |
 		   (p->methods.wildcard ? SNAP_F_METHODS_ANY : 0) |
 		   (p->allow_headers.wildcard ? SNAP_F_HEADERS_ANY : 0);
-	sp.max_age = p->max_age == CORSD_MAX_AGE_UNSET ? CORSD_MAX_AGE_NONE :
-							 (uint32_t)p->max_age;
+	sp.max_age = p->max_age == CORSD_MAX_AGE_UNSET ? CORSD_MAX_AGE_NONE
+						       : (uint32_t)p->max_age;
 	sp.preflight_status = p->preflight_status;
 	sp.on_preflight_reject = (uint8_t)p->on_preflight_reject;
 	sp.on_origin_reject = (uint8_t)p->on_origin_reject;
@@ -577,7 +577,7 @@ struct corsd_snapshot *
 corsd_snapshot_compile(const struct corsd_policy_set *set, uint64_t generation,
 		       int *err)
 {
-	struct arena a = { 0 };
+	struct arena a = {0};
 	struct corsd_snapshot *s;
 	struct corsd_regex **regexes = NULL;
 	struct corsd_str *names = NULL;
@@ -608,10 +608,11 @@ corsd_snapshot_compile(const struct corsd_policy_set *set, uint64_t generation,
 		size_t lens[3];
 
 		apply_default_methods(&set->v[i], &p, lens);
-		rc = compile_policy(&a, &p,
-				    policies_off +
-					    (uint32_t)(i * sizeof(struct snap_policy)),
-				    regexes, &nregexes);
+		rc = compile_policy(
+			&a, &p,
+			policies_off +
+				(uint32_t)(i * sizeof(struct snap_policy)),
+			regexes, &nregexes);
 		if (rc)
 			goto fail;
 		names[i].p = set->v[i].name;
@@ -683,7 +684,7 @@ corsd_snapshot_policy_count(const struct corsd_snapshot *s)
 struct corsd_str
 corsd_snapshot_policy_name(const struct corsd_snapshot *s, size_t i)
 {
-	struct corsd_str r = { NULL, 0 };
+	struct corsd_str r = {NULL, 0};
 	const struct snap_policy *p;
 
 	if (i >= s->npolicies)

@@ -17,19 +17,17 @@
 static const uint8_t tchar[256] = {
 	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
 	['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
-	['`'] = 1, ['|'] = 1, ['~'] = 1,
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-	['Y'] = 1, ['Z'] = 1,
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-	['y'] = 1, ['z'] = 1,
+	['`'] = 1, ['|'] = 1, ['~'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1,
+	['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
+	['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
+	['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
+	['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1,
+	['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,
+	['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1,
+	['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+	['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
+	['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
 static const char ACAPN_NAME[] = "Access-Control-Allow-Private-Network";
@@ -123,7 +121,8 @@ suffix_rule_ok(const struct corsd_snapshot *s, const struct snap_key *e,
 	       const struct snap_policy *p, const struct corsd_origin_view *v)
 {
 	const struct snap_suffix_rule *r =
-		(const struct snap_suffix_rule *)snap_at(s, p->suffix_rules_off) +
+		(const struct snap_suffix_rule *)snap_at(s,
+							 p->suffix_rules_off) +
 		e->a;
 
 	for (uint32_t i = 0; i < e->b; i++, r++) {
@@ -164,7 +163,8 @@ match_origin(const struct corsd_snapshot *s, const struct snap_policy *p,
 	if (table_find(s, &p->exact, o.p, o.len))
 		return SNAP_MATCHED;
 	if (str_eq(o, "null", 4))
-		return p->flags & SNAP_F_ORIGIN_NULL ? SNAP_MATCHED : MATCH_NONE;
+		return p->flags & SNAP_F_ORIGIN_NULL ? SNAP_MATCHED
+						     : MATCH_NONE;
 	if (!corsd_origin_parse_serialized(o, &v))
 		return MATCH_MALFORMED;
 	if (table_find(s, &p->anyport, v.no_port.p, v.no_port.len))
@@ -226,10 +226,11 @@ reject_preflight(const struct corsd_snapshot *s, const struct snap_policy *p,
 		break;
 	default:
 		ans->verdict = CORSD_VERDICT_DENY;
-		ans->status = reason == CORSD_REASON_METHOD_NOT_ALLOWED ||
-					      reason == CORSD_REASON_METHOD_MALFORMED ?
-				      405 :
-				      403;
+		ans->status =
+			reason == CORSD_REASON_METHOD_NOT_ALLOWED ||
+					reason == CORSD_REASON_METHOD_MALFORMED
+				? 405
+				: 403;
 		break;
 	}
 }
@@ -299,9 +300,10 @@ check_headers(const struct corsd_snapshot *s, const struct snap_policy *p,
 		listed = table_find(s, &p->headers, lower + start, len) != NULL;
 		/* A wildcard never covers Authorization (Fetch: "CORS
 		 * non-wildcard request-header name"); it must be listed. */
-		if (!listed && (!(p->flags & SNAP_F_HEADERS_ANY) ||
-				(len == 13 &&
-				 memcmp(lower + start, "authorization", 13) == 0))) {
+		if (!listed &&
+		    (!(p->flags & SNAP_F_HEADERS_ANY) ||
+		     (len == 13 &&
+		      memcmp(lower + start, "authorization", 13) == 0))) {
 			set_subject(ans, lower + start, len);
 			return CORSD_REASON_HEADER_NOT_ALLOWED;
 		}
@@ -351,9 +353,9 @@ decide_preflight(const struct corsd_snapshot *s, const struct snap_policy *p,
 		if (cls == MATCH_NONE)
 			set_subject(ans, req->origin.p, req->origin.len);
 		reject_preflight(s, p, ans,
-				 cls == MATCH_NONE ?
-					 CORSD_REASON_ORIGIN_NOT_ALLOWED :
-					 CORSD_REASON_ORIGIN_MALFORMED);
+				 cls == MATCH_NONE
+					 ? CORSD_REASON_ORIGIN_NOT_ALLOWED
+					 : CORSD_REASON_ORIGIN_MALFORMED);
 		return;
 	}
 	if (req->acrm.len > CORSD_METHOD_MAX || !is_token(req->acrm)) {
@@ -367,8 +369,8 @@ decide_preflight(const struct corsd_snapshot *s, const struct snap_policy *p,
 	}
 
 	t = tmpl(s, p,
-		 cls == SNAP_MATCHED ? SNAP_T_PREFLIGHT_MATCHED :
-				       SNAP_T_PREFLIGHT_PUBLIC);
+		 cls == SNAP_MATCHED ? SNAP_T_PREFLIGHT_MATCHED
+				     : SNAP_T_PREFLIGHT_PUBLIC);
 	apply_tmpl(ans, t);
 	if (t->dyn_origin != SNAP_DYN_NONE)
 		set_value(ans, t->dyn_origin, req->origin.p, req->origin.len);
@@ -447,14 +449,14 @@ corsd_decide(const struct corsd_snapshot *s, const struct corsd_request *req,
 		if (cls == MATCH_NONE)
 			set_subject(ans, req->origin.p, req->origin.len);
 		reject_actual(s, p, ans,
-			      cls == MATCH_NONE ?
-				      CORSD_REASON_ORIGIN_NOT_ALLOWED :
-				      CORSD_REASON_ORIGIN_MALFORMED);
+			      cls == MATCH_NONE
+				      ? CORSD_REASON_ORIGIN_NOT_ALLOWED
+				      : CORSD_REASON_ORIGIN_MALFORMED);
 		return 0;
 	}
 	t = tmpl(s, p,
-		 cls == SNAP_MATCHED ? SNAP_T_ACTUAL_MATCHED :
-				       SNAP_T_ACTUAL_PUBLIC);
+		 cls == SNAP_MATCHED ? SNAP_T_ACTUAL_MATCHED
+				     : SNAP_T_ACTUAL_PUBLIC);
 	apply_tmpl(ans, t);
 	if (t->dyn_origin != SNAP_DYN_NONE)
 		set_value(ans, t->dyn_origin, req->origin.p, req->origin.len);

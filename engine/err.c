@@ -62,13 +62,13 @@ int
 corsd_answer_reason(const struct corsd_answer *ans, char *buf, size_t size)
 {
 	unsigned r = ans->reason;
-	int len = ans->subject_len <= CORSD_ANSWER_SUBJECT_MAX ?
-			  (int)ans->subject_len :
-			  CORSD_ANSWER_SUBJECT_MAX;
+	int len = ans->subject_len <= CORSD_ANSWER_SUBJECT_MAX
+			  ? (int)ans->subject_len
+			  : CORSD_ANSWER_SUBJECT_MAX;
 
 	if (r >= CORSD_REASON__COUNT)
 		return snprintf(buf, size, "unknown reason %u", r);
-	/* The formats are ours and take at most one %s: the subject. */
+		/* The formats are ours and take at most one %s: the subject. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	char subject[CORSD_ANSWER_SUBJECT_MAX + 1];

@@ -18,10 +18,10 @@
 
 /* Slices of an incoming serialised origin; all point into the input. */
 struct corsd_origin_view {
-	struct corsd_str scheme;	/* "https" */
-	struct corsd_str host;		/* "a.example.org" or "[::1]" */
-	struct corsd_str port;		/* "8443"; len 0 when absent */
-	struct corsd_str no_port;	/* "https://a.example.org" */
+	struct corsd_str scheme;  /* "https" */
+	struct corsd_str host;	  /* "a.example.org" or "[::1]" */
+	struct corsd_str port;	  /* "8443"; len 0 when absent */
+	struct corsd_str no_port; /* "https://a.example.org" */
 };
 
 /**
@@ -84,8 +84,7 @@ struct corsd_regex *corsd_regex_new(const char *pat, size_t len,
  * corsd_regex_match() - does @s match?  No heap allocation (match data in
  * thread-local storage), bounded work; any PCRE2 error counts as no match.
  */
-bool corsd_regex_match(const struct corsd_regex *re, const char *s,
-		       size_t len);
+bool corsd_regex_match(const struct corsd_regex *re, const char *s, size_t len);
 
 void corsd_regex_free(struct corsd_regex *re);
 

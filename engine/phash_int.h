@@ -21,20 +21,21 @@
 
 struct corsd_phash {
 	uint64_t seed;
-	uint32_t n;		/* keys, and slots */
+	uint32_t n; /* keys, and slots */
 	uint32_t nbuckets;
-	uint32_t table_size;	/* >= n; positions >= n go through remap */
+	uint32_t table_size; /* >= n; positions >= n go through remap */
 	uint32_t pad;
 	/* followed by: uint32_t pilots[nbuckets];
 	 *              uint32_t remap[table_size - n]; */
 };
 
-/* Build-time result: owns malloc'd arrays until corsd_phash_result_release(). */
+/* Build-time result: owns malloc'd arrays until corsd_phash_result_release().
+ */
 struct corsd_phash_result {
 	struct corsd_phash hdr;
 	uint32_t *pilots;
 	uint32_t *remap;
-	uint32_t *pos;		/* pos[i]: slot of keys[i] */
+	uint32_t *pos; /* pos[i]: slot of keys[i] */
 };
 
 /**

@@ -18,7 +18,7 @@
 
 enum corsd_origin_kind {
 	CORSD_ORIGIN_EXACT,	/* https://app.example.com */
-	CORSD_ORIGIN_SUBDOMAIN,	/* https: + *.example.org, port optional or * */
+	CORSD_ORIGIN_SUBDOMAIN, /* https: + *.example.org, port optional or * */
 	CORSD_ORIGIN_ANYPORT,	/* http://localhost:* */
 	CORSD_ORIGIN_REGEX,	/* ~^https://pr-[0-9]+\.example\.net$ */
 	CORSD_ORIGIN_ANY,	/* * */
@@ -26,7 +26,7 @@ enum corsd_origin_kind {
 };
 
 #define CORSD_PORT_DEFAULT 0	/* no port in the origin: the scheme's own */
-#define CORSD_PORT_ANY	   (-1)	/* ":*" */
+#define CORSD_PORT_ANY	   (-1) /* ":*" */
 #define CORSD_SCHEME_MAX   32
 
 /*
@@ -66,14 +66,14 @@ struct corsd_name_list {
 };
 
 enum corsd_preflight_reject {
-	CORSD_PREFLIGHT_REJECT_DENY,	/* 403; 405 for a refused method */
-	CORSD_PREFLIGHT_REJECT_PASS,	/* to the application */
-	CORSD_PREFLIGHT_REJECT_EMPTY,	/* 200, no CORS headers */
+	CORSD_PREFLIGHT_REJECT_DENY,  /* 403; 405 for a refused method */
+	CORSD_PREFLIGHT_REJECT_PASS,  /* to the application */
+	CORSD_PREFLIGHT_REJECT_EMPTY, /* 200, no CORS headers */
 };
 
 enum corsd_origin_reject {
-	CORSD_ORIGIN_REJECT_PASS,	/* no CORS headers */
-	CORSD_ORIGIN_REJECT_DENY,	/* 403 */
+	CORSD_ORIGIN_REJECT_PASS, /* no CORS headers */
+	CORSD_ORIGIN_REJECT_DENY, /* 403 */
 };
 
 #define CORSD_MAX_AGE_UNSET (-1)
@@ -85,15 +85,15 @@ struct corsd_policy {
 	uint32_t column;
 	struct corsd_origin_pattern *origins;
 	size_t norigins;
-	bool origin_any;	/* "*" listed */
-	bool origin_null;	/* "null" listed */
-	struct corsd_name_list methods;	/* omitted: GET, HEAD, POST */
+	bool origin_any;		/* "*" listed */
+	bool origin_null;		/* "null" listed */
+	struct corsd_name_list methods; /* omitted: GET, HEAD, POST */
 	struct corsd_name_list allow_headers;
 	struct corsd_name_list expose_headers;
 	bool credentials;
 	bool private_network;
-	int64_t max_age;	/* CORSD_MAX_AGE_UNSET or 0..86400 */
-	uint16_t preflight_status;	/* 200 or 204 */
+	int64_t max_age;	   /* CORSD_MAX_AGE_UNSET or 0..86400 */
+	uint16_t preflight_status; /* 200 or 204 */
 	enum corsd_preflight_reject on_preflight_reject;
 	enum corsd_origin_reject on_origin_reject;
 };

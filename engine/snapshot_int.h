@@ -40,14 +40,14 @@ struct snap_table {
 	uint32_t ph_off;
 	uint32_t keys_off;
 	uint32_t n;
-	uint32_t max_len;	/* longest key: longer inputs cannot match */
+	uint32_t max_len; /* longest key: longer inputs cannot match */
 };
 
 /* What a subdomain suffix also requires: scheme and port. */
 struct snap_suffix_rule {
 	uint32_t scheme_off;
 	uint32_t scheme_len;
-	int32_t port;		/* CORSD_PORT_DEFAULT, CORSD_PORT_ANY or 1-65535 */
+	int32_t port; /* CORSD_PORT_DEFAULT, CORSD_PORT_ANY or 1-65535 */
 	uint32_t pad;
 };
 
@@ -72,8 +72,8 @@ struct snap_tmpl {
 
 /* Which origin rule let a request in: it picks the template. */
 enum snap_class {
-	SNAP_MATCHED = 0,	/* listed: echoed, credentials if configured */
-	SNAP_PUBLIC = 1,	/* only through '*': ACAO '*', never credentials */
+	SNAP_MATCHED = 0, /* listed: echoed, credentials if configured */
+	SNAP_PUBLIC = 1,  /* only through '*': ACAO '*', never credentials */
 };
 
 enum snap_tmpl_id {
@@ -81,48 +81,48 @@ enum snap_tmpl_id {
 	SNAP_T_ACTUAL_PUBLIC,
 	SNAP_T_PREFLIGHT_MATCHED,
 	SNAP_T_PREFLIGHT_PUBLIC,
-	SNAP_T_VARY_ORIGIN,	/* non-CORS and rejected actual requests */
-	SNAP_T_VARY_PREFLIGHT,	/* rejected preflights */
+	SNAP_T_VARY_ORIGIN,    /* non-CORS and rejected actual requests */
+	SNAP_T_VARY_PREFLIGHT, /* rejected preflights */
 	SNAP_T__COUNT
 };
 
-#define SNAP_F_CREDENTIALS	0x01u
-#define SNAP_F_PRIVATE_NETWORK	0x02u
-#define SNAP_F_ORIGIN_ANY	0x04u
-#define SNAP_F_ORIGIN_NULL	0x08u
-#define SNAP_F_METHODS_ANY	0x10u
-#define SNAP_F_HEADERS_ANY	0x20u
+#define SNAP_F_CREDENTIALS     0x01u
+#define SNAP_F_PRIVATE_NETWORK 0x02u
+#define SNAP_F_ORIGIN_ANY      0x04u
+#define SNAP_F_ORIGIN_NULL     0x08u
+#define SNAP_F_METHODS_ANY     0x10u
+#define SNAP_F_HEADERS_ANY     0x20u
 
 struct snap_policy {
 	uint32_t name_off;
 	uint32_t name_len;
-	uint32_t flags;		/* SNAP_F_* */
-	uint32_t max_age;	/* CORSD_MAX_AGE_NONE when unset */
+	uint32_t flags;	  /* SNAP_F_* */
+	uint32_t max_age; /* CORSD_MAX_AGE_NONE when unset */
 	uint16_t preflight_status;
-	uint8_t on_preflight_reject;	/* enum corsd_preflight_reject */
-	uint8_t on_origin_reject;	/* enum corsd_origin_reject */
-	uint32_t regex_first;	/* into corsd_snapshot.regexes */
+	uint8_t on_preflight_reject; /* enum corsd_preflight_reject */
+	uint8_t on_origin_reject;    /* enum corsd_origin_reject */
+	uint32_t regex_first;	     /* into corsd_snapshot.regexes */
 	uint32_t nregex;
-	uint32_t suffix_rules_off;	/* struct snap_suffix_rule[] */
+	uint32_t suffix_rules_off; /* struct snap_suffix_rule[] */
 	uint32_t suffix_min_len;
-	struct snap_table exact;	/* canonical origins */
-	struct snap_table anyport;	/* "scheme://host" of host:* entries */
-	struct snap_table suffix;	/* ".example.org"; a/b: rule first/count */
-	struct snap_table methods;	/* configured methods, byte-exact */
-	struct snap_table headers;	/* configured allow_headers, lower case */
+	struct snap_table exact;   /* canonical origins */
+	struct snap_table anyport; /* "scheme://host" of host:* entries */
+	struct snap_table suffix;  /* ".example.org"; a/b: rule first/count */
+	struct snap_table methods; /* configured methods, byte-exact */
+	struct snap_table headers; /* configured allow_headers, lower case */
 	uint32_t tmpl_off[SNAP_T__COUNT];
 };
 
 struct corsd_snapshot {
 	uint64_t magic;
 	uint64_t generation;
-	uint64_t size;		/* bytes of the arena, this header included */
+	uint64_t size; /* bytes of the arena, this header included */
 	uint32_t npolicies;
-	uint32_t policies_off;	/* struct snap_policy[npolicies] */
-	struct snap_table names;	/* policy names; a = policy index */
+	uint32_t policies_off;	 /* struct snap_policy[npolicies] */
+	struct snap_table names; /* policy names; a = policy index */
 	uint32_t nregexes;
 	uint32_t pad;
-	struct corsd_regex **regexes;	/* side table, owned */
+	struct corsd_regex **regexes; /* side table, owned */
 };
 
 static inline const void *

@@ -32,17 +32,17 @@
 
 #include "corsd_types.h"
 
-#define CORSD_ABI_VERSION	  1u
-#define CORSD_CACHE_MAGIC	  0x454843414344534fULL /* "OSDCACHE" */
-#define CORSD_SLOTS_MAGIC	  0x53544f4c5344534fULL /* "OSDSLOTS" */
-#define CORSD_SLOTS_MAX		  1024u
-#define CORSD_PENDING_WORDS	  (CORSD_SLOTS_MAX / 64u)
-#define CORSD_INSTANCE_MAX	  32u
+#define CORSD_ABI_VERSION   1u
+#define CORSD_CACHE_MAGIC   0x454843414344534fULL /* "OSDCACHE" */
+#define CORSD_SLOTS_MAGIC   0x53544f4c5344534fULL /* "OSDSLOTS" */
+#define CORSD_SLOTS_MAX	    1024u
+#define CORSD_PENDING_WORDS (CORSD_SLOTS_MAX / 64u)
+#define CORSD_INSTANCE_MAX  32u
 
 enum corsd_daemon_state {
 	CORSD_STATE_STARTING = 1,
 	CORSD_STATE_SERVING = 2,
-	CORSD_STATE_STOPPED = 3,	/* clean exit: re-attach when it is back */
+	CORSD_STATE_STOPPED = 3, /* clean exit: re-attach when it is back */
 };
 
 /*
@@ -67,15 +67,15 @@ enum corsd_wire_field {
 	CORSD_WIRE__COUNT
 };
 
-#define CORSD_WIRE_BYTES                                                   \
-	(CORSD_WIRE_POLICY_MAX + CORSD_WIRE_METHOD_MAX +                   \
+#define CORSD_WIRE_BYTES                                                     \
+	(CORSD_WIRE_POLICY_MAX + CORSD_WIRE_METHOD_MAX +                     \
 	 CORSD_WIRE_ORIGIN_MAX + CORSD_WIRE_ACRM_MAX + CORSD_WIRE_ACRH_MAX + \
 	 CORSD_WIRE_ACRPN_MAX)
 
 /* A request: field i is bytes[off(i), off(i) + len[i]), present if bit i. */
 struct corsd_wire_request {
 	uint16_t len[CORSD_WIRE__COUNT];
-	uint16_t present;	/* bit per enum corsd_wire_field */
+	uint16_t present; /* bit per enum corsd_wire_field */
 	uint16_t pad;
 	char bytes[CORSD_WIRE_BYTES];
 };
@@ -91,11 +91,11 @@ struct corsd_wire_request {
  * corsd when the owner is dead.
  */
 struct corsd_slot {
-	_Atomic uint32_t owner;		/* pid, 0 when free */
-	_Atomic uint32_t req_seq;	/* worker: bumped after writing req */
-	_Atomic uint32_t rep_seq;	/* corsd: = req_seq once answered */
-	_Atomic uint32_t waiting;	/* worker sleeps on rep_seq */
-	_Atomic uint64_t owner_start;	/* owner's start time (pid reuse) */
+	_Atomic uint32_t owner;	      /* pid, 0 when free */
+	_Atomic uint32_t req_seq;     /* worker: bumped after writing req */
+	_Atomic uint32_t rep_seq;     /* corsd: = req_seq once answered */
+	_Atomic uint32_t waiting;     /* worker sleeps on rep_seq */
+	_Atomic uint64_t owner_start; /* owner's start time (pid reuse) */
 	/* Worker-side counters: only the owner writes them, so workers
 	 * never contend on a cache line for statistics. */
 	_Atomic uint64_t n_requests;
@@ -106,7 +106,7 @@ struct corsd_slot {
 	_Atomic uint64_t lat[CORSD_LAT_BUCKETS];
 	uint64_t pad0[2];
 	struct corsd_wire_request req;
-	int32_t rc;			/* 0 or -CORSD_E*: corsd's verdict on req */
+	int32_t rc; /* 0 or -CORSD_E*: corsd's verdict on req */
 	uint32_t pad1;
 	struct corsd_answer answer;
 };
@@ -134,11 +134,11 @@ struct corsd_slots_hdr {
  * while corsd writes) holding the full key, the generation of the
  * snapshot that answered, and an expiry on CLOCK_MONOTONIC in ms.
  */
-#define CORSD_CACHE_KEY_MAX	 432
-#define CORSD_CACHE_BLOCK_MAX	 1024
-#define CORSD_CACHE_ANSWER_MAX	 (offsetof(struct corsd_answer, block) + \
-				  CORSD_CACHE_BLOCK_MAX)
-#define CORSD_CACHE_WAYS	 4
+#define CORSD_CACHE_KEY_MAX   432
+#define CORSD_CACHE_BLOCK_MAX 1024
+#define CORSD_CACHE_ANSWER_MAX \
+	(offsetof(struct corsd_answer, block) + CORSD_CACHE_BLOCK_MAX)
+#define CORSD_CACHE_WAYS 4
 
 struct corsd_cache_entry {
 	_Atomic uint32_t seq;
@@ -157,24 +157,24 @@ struct corsd_cache_hdr {
 	uint64_t magic;
 	uint32_t abi_version;
 	uint32_t hdr_size;
-	uint64_t epoch;			/* random, non-zero, per corsd start */
+	uint64_t epoch; /* random, non-zero, per corsd start */
 	uint32_t daemon_pid;
 	uint32_t pad0;
-	uint64_t daemon_start;		/* /proc start time of daemon_pid */
-	_Atomic uint32_t state;		/* enum corsd_daemon_state */
-	uint32_t nsets;			/* power of two */
+	uint64_t daemon_start;	/* /proc start time of daemon_pid */
+	_Atomic uint32_t state; /* enum corsd_daemon_state */
+	uint32_t nsets;		/* power of two */
 	uint32_t ways;
 	uint32_t entry_size;
 	uint64_t entries_off;
 	uint64_t segment_size;
-	uint32_t slots_nslots;		/* geometry of the slots segment, */
-	uint32_t slots_slot_size;	/* from the one writer we trust */
+	uint32_t slots_nslots;	  /* geometry of the slots segment, */
+	uint32_t slots_slot_size; /* from the one writer we trust */
 	uint64_t slots_off;
 	uint64_t slots_segment_size;
 	uint64_t pad1[4];
 	/* Cache line 2: what changes while serving. */
-	_Atomic uint64_t generation;	/* policy snapshot in force */
-	_Atomic uint64_t tick_ms;	/* corsd's CLOCK_MONOTONIC, ~100 ms */
+	_Atomic uint64_t generation; /* policy snapshot in force */
+	_Atomic uint64_t tick_ms;    /* corsd's CLOCK_MONOTONIC, ~100 ms */
 	uint64_t pad2[6];
 };
 

@@ -54,7 +54,7 @@ put(char *key, size_t at, const void *p, size_t len)
 static size_t
 put_str(char *key, size_t at, struct corsd_str s)
 {
-	uint8_t l[2] = { (uint8_t)(s.len & 0xff), (uint8_t)(s.len >> 8) };
+	uint8_t l[2] = {(uint8_t)(s.len & 0xff), (uint8_t)(s.len >> 8)};
 
 	at = put(key, at, l, 2);
 	return s.len ? put(key, at, s.p, s.len) : at;
@@ -91,9 +91,9 @@ corsd_cache_hash(const char *key, size_t len)
 }
 
 bool
-corsd_cache_lookup(const struct corsd_cache_hdr *h, const char *key,
-		   size_t len, uint64_t hash, uint64_t generation,
-		   uint64_t now_ms, struct corsd_answer *ans)
+corsd_cache_lookup(const struct corsd_cache_hdr *h, const char *key, size_t len,
+		   uint64_t hash, uint64_t generation, uint64_t now_ms,
+		   struct corsd_answer *ans)
 {
 	const struct corsd_cache_entry *e = corsd_cache_set(h, hash);
 
@@ -164,7 +164,7 @@ corsd_cache_insert(struct corsd_cache_hdr *h, const char *key, size_t len,
 	if ((s & 1) || !atomic_compare_exchange_strong_explicit(
 			       &e->seq, &s, s + 1, memory_order_relaxed,
 			       memory_order_relaxed))
-		return;	/* another serving thread is writing it */
+		return; /* another serving thread is writing it */
 	/* W1: the odd seq is visible before any byte below; pairs with F1
 	 * in corsd_cache_lookup(). */
 	CORSD_FENCE(memory_order_release);

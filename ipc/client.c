@@ -27,10 +27,10 @@
 #include "corsd_client.h"
 #include "os.h"
 
-#define CLIENT_SPIN_NS	  30000u	/* spin this long before sleeping */
-#define CLIENT_RETRY_MS	  20u		/* re-attach attempts at most this often */
-#define CLIENT_STALE_MS	  1000u		/* a tick older than this: corsd is gone */
-#define CLIENT_CHECK_MS	  50u		/* look for a new or dead corsd this often */
+#define CLIENT_SPIN_NS	30000u /* spin this long before sleeping */
+#define CLIENT_RETRY_MS 20u    /* re-attach attempts at most this often */
+#define CLIENT_STALE_MS 1000u  /* a tick older than this: corsd is gone */
+#define CLIENT_CHECK_MS 50u    /* look for a new or dead corsd this often */
 
 struct corsd_client {
 	char cache_name[64];
@@ -49,9 +49,9 @@ struct corsd_client {
 	uint32_t slot_idx;
 	uint64_t epoch;
 
-	bool suspect;		/* corsd missed a deadline */
+	bool suspect; /* corsd missed a deadline */
 	uint64_t next_try_ms;
-	uint64_t next_check_ms;	/* next look at who is behind the name */
+	uint64_t next_check_ms; /* next look at who is behind the name */
 };
 
 static void
@@ -62,9 +62,9 @@ detach(struct corsd_client *c)
 
 		/* Give the slot back only if it is still ours: corsd may
 		 * have reclaimed it already. */
-		atomic_compare_exchange_strong_explicit(
-			&c->slot->owner, &me, 0, memory_order_release,
-			memory_order_relaxed);
+		atomic_compare_exchange_strong_explicit(&c->slot->owner, &me, 0,
+							memory_order_release,
+							memory_order_relaxed);
 	}
 	if (c->slots)
 		munmap(c->slots, c->slots_size);
@@ -84,10 +84,9 @@ claim_slot(struct corsd_client *c)
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct corsd_slot *s =
-			(struct corsd_slot *)((char *)c->slots +
-					      c->cache->slots_off +
-					      (size_t)i *
-						      c->cache->slots_slot_size);
+			(struct corsd_slot
+				 *)((char *)c->slots + c->cache->slots_off +
+				    (size_t)i * c->cache->slots_slot_size);
 		uint32_t free_owner = 0;
 
 		if (atomic_load_explicit(&s->owner, memory_order_relaxed))
@@ -129,8 +128,8 @@ attach(struct corsd_client *c)
 	CORSD_FENCE(memory_order_acquire);
 	/* A SIGKILLed corsd leaves its segments behind, still saying
 	 * SERVING: its cached answers must not outlive it. */
-	if (h->abi_version != CORSD_ABI_VERSION ||
-	    h->hdr_size != sizeof(*h) || h->segment_size != size ||
+	if (h->abi_version != CORSD_ABI_VERSION || h->hdr_size != sizeof(*h) ||
+	    h->segment_size != size ||
 	    atomic_load_explicit(&h->state, memory_order_acquire) ==
 		    CORSD_STATE_STOPPED ||
 	    !corsd_os_pid_alive((pid_t)h->daemon_pid, h->daemon_start))
@@ -183,7 +182,7 @@ corsd_client_open(const char *instance, unsigned timeout_ms, int *err)
 	c->timeout_ms = timeout_ms;
 	c->pid = getpid();
 	c->start = corsd_os_pid_start(c->pid);
-	attach(c);	/* corsd may come later: decide() retries */
+	attach(c); /* corsd may come later: decide() retries */
 	if (err)
 		*err = 0;
 	return c;
@@ -301,10 +300,9 @@ static void
 count(_Atomic uint64_t *ctr)
 {
 	/* One writer per slot: a relaxed load and store, no locked RMW. */
-	atomic_store_explicit(ctr,
-			      atomic_load_explicit(ctr, memory_order_relaxed) +
-				      1,
-			      memory_order_relaxed);
+	atomic_store_explicit(
+		ctr, atomic_load_explicit(ctr, memory_order_relaxed) + 1,
+		memory_order_relaxed);
 }
 
 /* Post the request and wait for rep_seq to reach it, until @deadline. */

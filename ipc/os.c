@@ -38,8 +38,8 @@ corsd_os_futex_wait(_Atomic uint32_t *addr, uint32_t expected,
 	}
 	/* Not FUTEX_PRIVATE_FLAG: the word lives in a shared mapping and
 	 * the waker is another process. */
-	rc = syscall(SYS_futex, (void *)(uintptr_t)addr, FUTEX_WAIT, expected, tp,
-		     NULL, 0);
+	rc = syscall(SYS_futex, (void *)(uintptr_t)addr, FUTEX_WAIT, expected,
+		     tp, NULL, 0);
 	if (rc == -1 && errno == ETIMEDOUT)
 		return -CORSD_ETIMEDOUT;
 	return 0;
@@ -48,7 +48,8 @@ corsd_os_futex_wait(_Atomic uint32_t *addr, uint32_t expected,
 void
 corsd_os_futex_wake(_Atomic uint32_t *addr, int n)
 {
-	syscall(SYS_futex, (void *)(uintptr_t)addr, FUTEX_WAKE, n, NULL, NULL, 0);
+	syscall(SYS_futex, (void *)(uintptr_t)addr, FUTEX_WAKE, n, NULL, NULL,
+		0);
 }
 
 uint64_t
@@ -83,9 +84,9 @@ corsd_os_shm_name(char *buf, size_t size, const char *instance,
 	for (; instance[n]; n++) {
 		char c = instance[n];
 
-		if (n >= 32 || !((c >= 'a' && c <= 'z') ||
-				 (c >= 'A' && c <= 'Z') ||
-				 (c >= '0' && c <= '9') || c == '_' || c == '-'))
+		if (n >= 32 ||
+		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
 			return -CORSD_EINVAL;
 	}
 	len = snprintf(buf, size, "/corsd.%s.%s", instance, what);
@@ -134,9 +135,9 @@ corsd_os_shm_open(const char *name, bool writable, void **map, size_t *size,
 
 	fd = shm_open(name, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
 	if (fd < 0)
-		return errno == ENOENT ? -CORSD_EUNAVAIL :
-		       errno == EACCES ? -CORSD_EPERM :
-					 -CORSD_EIO;
+		return errno == ENOENT	 ? -CORSD_EUNAVAIL
+		       : errno == EACCES ? -CORSD_EPERM
+					 : -CORSD_EIO;
 	if (fstat(fd, &st) != 0 || st.st_size <= 0) {
 		close(fd);
 		return -CORSD_EUNAVAIL;

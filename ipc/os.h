@@ -70,8 +70,8 @@ int corsd_os_shm_create(const char *name, size_t size, mode_t mode, gid_t gid,
 			void **map);
 /* Map an existing segment; PROT_READ only unless @writable.  Returns its
  * size and inode (to notice a new corsd behind the same name). */
-int corsd_os_shm_open(const char *name, bool writable, void **map,
-		      size_t *size, uint64_t *ino);
+int corsd_os_shm_open(const char *name, bool writable, void **map, size_t *size,
+		      uint64_t *ino);
 /* Inode of the segment now behind @name; 0 when there is none. */
 uint64_t corsd_os_shm_ino(const char *name);
 void corsd_os_shm_unlink(const char *name);

@@ -26,7 +26,7 @@
 #include "os.h"
 #include "server_int.h"
 
-#define SLEEP_NS	 (100 * 1000000ll)	/* re-check *stop this often */
+#define SLEEP_NS (100 * 1000000ll) /* re-check *stop this often */
 
 struct corsd_server {
 	/* corsd's own copy of the geometry: never re-read from shm. */
@@ -94,11 +94,12 @@ corsd_server_open(const struct corsd_server_config *cfg, int *err)
 	s->nwords = (cfg->nslots + 63) / 64;
 	s->ttl_ms = cfg->cache_ttl_ms;
 	s->spin_ns = (uint64_t)cfg->spin_us * 1000u;
-	s->slots_size = round_up(s->slots_off + (size_t)s->nslots * s->slot_size,
-				 page);
-	s->cache_size = round_up(page + (size_t)sets * CORSD_CACHE_WAYS *
-						sizeof(struct corsd_cache_entry),
-				 page);
+	s->slots_size =
+		round_up(s->slots_off + (size_t)s->nslots * s->slot_size, page);
+	s->cache_size =
+		round_up(page + (size_t)sets * CORSD_CACHE_WAYS *
+					 sizeof(struct corsd_cache_entry),
+			 page);
 	s->slot_busy = calloc(s->nslots, sizeof(atomic_flag));
 	s->set_busy = calloc(sets, sizeof(atomic_flag));
 	if (!s->slot_busy || !s->set_busy) {
@@ -217,12 +218,12 @@ corsd_server_tick(struct corsd_server *s)
  * -CORSD_EINVAL when the bytes are not a request.
  */
 static int
-copy_request(struct corsd_slot *sl, uint32_t seq,
-	     struct corsd_wire_request *w, struct corsd_request *r)
+copy_request(struct corsd_slot *sl, uint32_t seq, struct corsd_wire_request *w,
+	     struct corsd_request *r)
 {
 	struct corsd_str *f[CORSD_WIRE__COUNT] = {
 		&r->policy, &r->method, &r->origin,
-		&r->acrm,   &r->acrh,   &r->acrpn,
+		&r->acrm,   &r->acrh,	&r->acrpn,
 	};
 
 	memcpy(w, &sl->req, sizeof(*w));
@@ -294,8 +295,8 @@ take_request(struct corsd_server *s, uint32_t i, corsd_server_decide_fn fn,
 	for (;;) {
 		/* A1: pairs with R1 in the client's round_trip(). */
 		seq = atomic_load_explicit(&sl->req_seq, memory_order_acquire);
-		if (seq == atomic_load_explicit(&sl->rep_seq,
-						memory_order_relaxed))
+		if (seq ==
+		    atomic_load_explicit(&sl->rep_seq, memory_order_relaxed))
 			break;
 		/* Fairness: a worker that keeps posting (or keeps tearing
 		 * its own request) gets its turn again later, after the
@@ -387,9 +388,8 @@ any_pending(const struct corsd_server *s)
 }
 
 void
-corsd_server_serve(struct corsd_server *s, corsd_server_decide_fn fn,
-		   void *ctx, struct corsd_serve_stats *st,
-		   const _Atomic bool *stop)
+corsd_server_serve(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
+		   struct corsd_serve_stats *st, const _Atomic bool *stop)
 {
 	struct corsd_wire_request *w = malloc(sizeof(*w));
 	struct corsd_answer *ans = malloc(sizeof(*ans));
@@ -445,8 +445,8 @@ corsd_server_reclaim(struct corsd_server *s)
 
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		struct corsd_slot *sl = slot_at(s, i);
-		uint32_t owner = atomic_load_explicit(&sl->owner,
-						      memory_order_relaxed);
+		uint32_t owner =
+			atomic_load_explicit(&sl->owner, memory_order_relaxed);
 		uint64_t start = atomic_load_explicit(&sl->owner_start,
 						      memory_order_relaxed);
 
@@ -467,9 +467,9 @@ corsd_server_worker_stats(struct corsd_server *s,
 {
 	memset(out, 0, sizeof(*out));
 	for (uint32_t wd = 0; wd < s->nwords; wd++)
-		out->ring_depth += (uint64_t)__builtin_popcountll(
-			atomic_load_explicit(&s->slots->pending[wd],
-					     memory_order_relaxed));
+		out->ring_depth +=
+			(uint64_t)__builtin_popcountll(atomic_load_explicit(
+				&s->slots->pending[wd], memory_order_relaxed));
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		struct corsd_slot *sl = slot_at(s, i);
 
@@ -477,8 +477,8 @@ corsd_server_worker_stats(struct corsd_server *s,
 			out->active_workers++;
 		out->requests += atomic_load_explicit(&sl->n_requests,
 						      memory_order_relaxed);
-		out->hits += atomic_load_explicit(&sl->n_hits,
-						  memory_order_relaxed);
+		out->hits +=
+			atomic_load_explicit(&sl->n_hits, memory_order_relaxed);
 		out->misses += atomic_load_explicit(&sl->n_misses,
 						    memory_order_relaxed);
 		out->timeouts += atomic_load_explicit(&sl->n_timeouts,

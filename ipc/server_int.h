@@ -29,7 +29,7 @@ struct corsd_server_config {
 	const char *instance;	/* validated by corsd_os_shm_name() */
 	gid_t gid;		/* (gid_t)-1: the daemon's own group */
 	unsigned nslots;	/* 1..CORSD_SLOTS_MAX */
-	unsigned cache_entries;	/* rounded up to sets of CORSD_CACHE_WAYS */
+	unsigned cache_entries; /* rounded up to sets of CORSD_CACHE_WAYS */
 	unsigned cache_ttl_ms;	/* cap for answers without a max-age */
 	unsigned spin_us;	/* a serving thread spins this long for work
 				 * before it sleeps on the doorbell */
@@ -48,9 +48,9 @@ typedef uint64_t (*corsd_server_decide_fn)(void *ctx,
  * writer, read while it runs. */
 struct corsd_serve_stats {
 	_Atomic uint64_t served;
-	_Atomic uint64_t bad_requests;	/* malformed slot contents */
+	_Atomic uint64_t bad_requests; /* malformed slot contents */
 	_Atomic uint64_t cache_inserts;
-	_Atomic uint64_t wakeups;	/* returns from the doorbell sleep */
+	_Atomic uint64_t wakeups; /* returns from the doorbell sleep */
 	_Atomic uint64_t verdicts[CORSD_VERDICT__COUNT];
 	_Atomic uint64_t reasons[CORSD_REASON__COUNT];
 };
@@ -90,7 +90,7 @@ unsigned corsd_server_reclaim(struct corsd_server *s);
 /* What the workers' side of the slots says, summed. */
 struct corsd_worker_stats {
 	uint64_t active_workers;
-	uint64_t ring_depth;		/* requests posted, not yet taken */
+	uint64_t ring_depth; /* requests posted, not yet taken */
 	uint64_t requests;
 	uint64_t hits;
 	uint64_t misses;

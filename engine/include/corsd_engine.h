@@ -10,8 +10,8 @@
  *
  *	struct corsd_diags d;
  *	corsd_diags_init(&d);
- *	struct corsd_policy_set *set = corsd_policy_set_load_file(path, &d, &err);
- *	struct corsd_snapshot *snap = corsd_snapshot_compile(set, gen, &err);
+ *	struct corsd_policy_set *set = corsd_policy_set_load_file(path, &d,
+ *&err); struct corsd_snapshot *snap = corsd_snapshot_compile(set, gen, &err);
  *	corsd_policy_set_free(set);
  *	... corsd_decide(snap, &req, &answer) from any number of threads ...
  *	corsd_snapshot_free(snap);
@@ -60,7 +60,7 @@ struct corsd_diag {
 
 /* Every problem of one load, in file order; owned by the caller. */
 struct corsd_diags {
-	char *file;		/* the name diagnostics print; owned */
+	char *file; /* the name diagnostics print; owned */
 	struct corsd_diag *v;
 	size_t n;
 	size_t cap;
@@ -84,8 +84,8 @@ const char *corsd_rule_id(enum corsd_rule rule);
 
 /* ---- loading and compiling -------------------------------------------- */
 
-struct corsd_policy_set;	/* a validated policy file, not yet compiled */
-struct corsd_snapshot;		/* compiled, immutable, one arena */
+struct corsd_policy_set; /* a validated policy file, not yet compiled */
+struct corsd_snapshot;	 /* compiled, immutable, one arena */
 
 /**
  * corsd_policy_set_load_file() - read and validate a policy file.
@@ -103,11 +103,9 @@ struct corsd_policy_set *corsd_policy_set_load_file(const char *path,
 
 /* As corsd_policy_set_load_file(), from memory; @name is what diagnostics
  * print as the file. */
-struct corsd_policy_set *corsd_policy_set_load_buffer(const char *name,
-						      const char *buf,
-						      size_t len,
-						      struct corsd_diags *diags,
-						      int *err);
+struct corsd_policy_set *
+corsd_policy_set_load_buffer(const char *name, const char *buf, size_t len,
+			     struct corsd_diags *diags, int *err);
 
 void corsd_policy_set_free(struct corsd_policy_set *set);
 
@@ -120,8 +118,9 @@ void corsd_policy_set_free(struct corsd_policy_set *set);
  * Return: an immutable snapshot in one arena, or NULL.  The snapshot is
  * safe to share between threads for corsd_decide().
  */
-struct corsd_snapshot *corsd_snapshot_compile(const struct corsd_policy_set *set,
-					      uint64_t generation, int *err);
+struct corsd_snapshot *
+corsd_snapshot_compile(const struct corsd_policy_set *set, uint64_t generation,
+		       int *err);
 
 void corsd_snapshot_free(struct corsd_snapshot *snap);
 uint64_t corsd_snapshot_generation(const struct corsd_snapshot *snap);

@@ -26,12 +26,12 @@ struct corsd_str {
 };
 
 /* Bounds that keep every decision cheap; inputs past them are denied. */
-#define CORSD_ORIGIN_MAX	320	/* bytes of a serialised origin */
-#define CORSD_METHOD_MAX	64	/* bytes of a method token */
-#define CORSD_ACRH_MAX		4096	/* bytes of Access-Control-Request-Headers */
-#define CORSD_ACRH_NAMES_MAX	64	/* names in Access-Control-Request-Headers */
-#define CORSD_POLICY_NAME_MAX	64	/* bytes of a policy name */
-#define CORSD_LIST_RENDER_MAX	2048	/* bytes of a rendered configured list */
+#define CORSD_ORIGIN_MAX      320  /* bytes of a serialised origin */
+#define CORSD_METHOD_MAX      64   /* bytes of a method token */
+#define CORSD_ACRH_MAX	      4096 /* bytes of Access-Control-Request-Headers */
+#define CORSD_ACRH_NAMES_MAX  64   /* names in Access-Control-Request-Headers */
+#define CORSD_POLICY_NAME_MAX 64   /* bytes of a policy name */
+#define CORSD_LIST_RENDER_MAX 2048 /* bytes of a rendered configured list */
 
 /*
  * A request as a web server saw it.  Absent headers have p == NULL; a
@@ -44,17 +44,18 @@ struct corsd_request {
 	struct corsd_str origin;
 	struct corsd_str acrm;	/* Access-Control-Request-Method */
 	struct corsd_str acrh;	/* Access-Control-Request-Headers */
-	struct corsd_str acrpn;	/* Access-Control-Request-Private-Network */
+	struct corsd_str acrpn; /* Access-Control-Request-Private-Network */
 };
 
 enum corsd_verdict {
-	CORSD_VERDICT_NOT_CORS = 0,	/* no Origin: only Vary, if anything */
-	CORSD_VERDICT_ALLOW = 1,	/* add the headers; status if preflight */
-	CORSD_VERDICT_DENY = 2,		/* answer with status, no CORS headers */
-	CORSD_VERDICT_PASS = 3,		/* rejected: to the app, no CORS headers */
-	CORSD_VERDICT_EMPTY = 4,	/* rejected preflight: 200, no CORS headers */
-	CORSD_VERDICT_NO_POLICY = 5,	/* the policy name is unknown */
-	CORSD_VERDICT_UNAVAILABLE = 6,	/* client library: corsd did not answer */
+	CORSD_VERDICT_NOT_CORS = 0, /* no Origin: only Vary, if anything */
+	CORSD_VERDICT_ALLOW = 1,    /* add the headers; status if preflight */
+	CORSD_VERDICT_DENY = 2,	    /* answer with status, no CORS headers */
+	CORSD_VERDICT_PASS = 3,	    /* rejected: to the app, no CORS headers */
+	CORSD_VERDICT_EMPTY = 4, /* rejected preflight: 200, no CORS headers */
+	CORSD_VERDICT_NO_POLICY = 5, /* the policy name is unknown */
+	CORSD_VERDICT_UNAVAILABLE =
+		6, /* client library: corsd did not answer */
 	CORSD_VERDICT__COUNT
 };
 
@@ -78,7 +79,7 @@ struct corsd_header_ref {
 	uint16_t value_len;
 };
 
-#define CORSD_ANSWER_PREFLIGHT 0x1u	/* the request was a preflight */
+#define CORSD_ANSWER_PREFLIGHT 0x1u /* the request was a preflight */
 
 /*
  * The answer to one request.  Fixed-width fields and offsets only, so the
@@ -91,15 +92,15 @@ struct corsd_header_ref {
  * deny).  PASS answers have status 0.
  */
 struct corsd_answer {
-	uint8_t verdict;		/* enum corsd_verdict */
-	uint8_t flags;			/* CORSD_ANSWER_* */
+	uint8_t verdict; /* enum corsd_verdict */
+	uint8_t flags;	 /* CORSD_ANSWER_* */
 	uint16_t status;
-	uint16_t reason;		/* enum corsd_reason */
+	uint16_t reason; /* enum corsd_reason */
 	uint16_t nheaders;
-	uint32_t max_age;		/* seconds; CORSD_MAX_AGE_NONE if unset */
+	uint32_t max_age; /* seconds; CORSD_MAX_AGE_NONE if unset */
 	uint16_t block_len;
 	uint16_t subject_len;
-	char subject[CORSD_ANSWER_SUBJECT_MAX];	/* printable ASCII only */
+	char subject[CORSD_ANSWER_SUBJECT_MAX]; /* printable ASCII only */
 	struct corsd_header_ref headers[CORSD_ANSWER_HEADERS_MAX];
 	char block[CORSD_ANSWER_BLOCK_MAX];
 };
@@ -109,7 +110,7 @@ struct corsd_answer {
  * Return: the length needed (snprintf semantics).
  */
 CORSD_API int corsd_answer_reason(const struct corsd_answer *ans, char *buf,
-			size_t size);
+				  size_t size);
 
 /* "allow", "deny", ...; "?" when out of range. */
 CORSD_API const char *corsd_verdict_name(unsigned verdict);
@@ -120,16 +121,16 @@ CORSD_API const char *corsd_reason_name(unsigned reason);
 static inline struct corsd_str
 corsd_answer_header_name(const struct corsd_answer *ans, unsigned idx)
 {
-	struct corsd_str s = { ans->block + ans->headers[idx].name_off,
-			       ans->headers[idx].name_len };
+	struct corsd_str s = {ans->block + ans->headers[idx].name_off,
+			      ans->headers[idx].name_len};
 	return s;
 }
 
 static inline struct corsd_str
 corsd_answer_header_value(const struct corsd_answer *ans, unsigned idx)
 {
-	struct corsd_str s = { ans->block + ans->headers[idx].value_off,
-			       ans->headers[idx].value_len };
+	struct corsd_str s = {ans->block + ans->headers[idx].value_off,
+			      ans->headers[idx].value_len};
 	return s;
 }
 

@@ -45,7 +45,7 @@ struct corsd_client;
  * Return: a handle, or NULL with @err set.
  */
 CORSD_API struct corsd_client *corsd_client_open(const char *instance,
-				       unsigned timeout_ms, int *err);
+						 unsigned timeout_ms, int *err);
 
 /**
  * corsd_client_decide() - decide one request.
@@ -66,8 +66,9 @@ CORSD_API struct corsd_client *corsd_client_open(const char *instance,
  * Return: 0 with @ans filled in; -CORSD_EUNAVAIL as above; -CORSD_EINVAL
  * for NULL arguments or a request corsd refused as malformed.
  */
-CORSD_API int corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
-			struct corsd_answer *ans);
+CORSD_API int corsd_client_decide(struct corsd_client *c,
+				  const struct corsd_request *req,
+				  struct corsd_answer *ans);
 
 /* Change the handle's timeout (1 to 60000 ms) for the calls that follow,
  * e.g. per nginx location.  Return: 0 or -CORSD_EINVAL. */

@@ -27,7 +27,7 @@
 static void
 sleep_ms(unsigned ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
 
 	nanosleep(&ts, NULL);
 }
@@ -166,8 +166,8 @@ daemon_kill9(struct daemon *d)
 bool
 daemon_control(struct daemon *d, const char *cmd, char *buf, size_t size)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { 30, 0 };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {30, 0};
 	size_t got = 0;
 	ssize_t n;
 	int fd;

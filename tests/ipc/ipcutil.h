@@ -18,7 +18,7 @@ struct daemon {
 	pid_t pid;
 	char instance[40];
 	char rundir[128];
-	char policy[192];	/* the policy file corsd was started on */
+	char policy[192]; /* the policy file corsd was started on */
 	char bin[512];
 };
 
@@ -33,8 +33,7 @@ bool daemon_start(struct daemon *d, const char *const *extra);
 void daemon_stop(struct daemon *d);
 void daemon_kill9(struct daemon *d);
 /* Send one control command; the one-line reply into buf. */
-bool daemon_control(struct daemon *d, const char *cmd, char *buf,
-		    size_t size);
+bool daemon_control(struct daemon *d, const char *cmd, char *buf, size_t size);
 /* Remove the runtime directory and policy file. */
 void daemon_cleanup(struct daemon *d);
 

@@ -45,19 +45,18 @@ static const char policy_a[] =
 	"  other:\n"
 	"    origins: [\"*\"]\n";
 
-static const char policy_b[] =
-	"version: 1\n"
-	"policies:\n"
-	"  api:\n"
-	"    origins: [https://app.example.com]\n"
-	"    methods: [GET, DELETE]\n"
-	"    allow_headers: [X-A, Authorization]\n"
-	"    expose_headers: [X-Gen-B]\n"
-	"    credentials: true\n"
-	"    max_age: 300\n"
-	"  other:\n"
-	"    origins: [\"*\"]\n"
-	"    methods: \"*\"\n";
+static const char policy_b[] = "version: 1\n"
+			       "policies:\n"
+			       "  api:\n"
+			       "    origins: [https://app.example.com]\n"
+			       "    methods: [GET, DELETE]\n"
+			       "    allow_headers: [X-A, Authorization]\n"
+			       "    expose_headers: [X-Gen-B]\n"
+			       "    credentials: true\n"
+			       "    max_age: 300\n"
+			       "  other:\n"
+			       "    origins: [\"*\"]\n"
+			       "    methods: \"*\"\n";
 
 static const char policy_broken[] =
 	"version: 1\n"
@@ -72,12 +71,15 @@ make_request(struct corsd_request *r, char *buf, size_t size, int worker,
 	     unsigned i)
 {
 	static const char *const origins[] = {
-		"https://app.example.com", "https://a.example.org",
-		"https://evil.example", "https://APP.example.com", NULL,
+		"https://app.example.com",
+		"https://a.example.org",
+		"https://evil.example",
+		"https://APP.example.com",
+		NULL,
 	};
-	static const char *const acrm[] = { "PUT", "DELETE", "patch", "GET" };
-	static const char *const acrh[] = { "x-a", "x-a, authorization", "",
-					    "x-b" };
+	static const char *const acrm[] = {"PUT", "DELETE", "patch", "GET"};
+	static const char *const acrh[] = {"x-a", "x-a, authorization", "",
+					   "x-b"};
 	unsigned o = i % 7;
 
 	memset(r, 0, sizeof(*r));
@@ -129,8 +131,8 @@ teardown(void **state)
 static int
 start_a(void **state)
 {
-	static const char *const args[] = { "--threads", "2", "--slots", "128",
-					    NULL };
+	static const char *const args[] = {"--threads", "2", "--slots", "128",
+					   NULL};
 
 	(void)state;
 	daemon_prepare(&d, "d");
@@ -150,7 +152,8 @@ stop_daemon(void **state)
 static void
 worker_compare(int id, unsigned n, unsigned timeout_ms)
 {
-	struct corsd_client *c = corsd_client_open(d.instance, timeout_ms, NULL);
+	struct corsd_client *c =
+		corsd_client_open(d.instance, timeout_ms, NULL);
 	static struct corsd_answer got, want;
 	char buf[128];
 
@@ -198,10 +201,10 @@ test_64_workers_get_exactly_the_engine_answers(void **state)
 }
 
 struct reload_board {
-	_Atomic unsigned started;	/* reloads begun */
-	_Atomic unsigned done;		/* reloads answered ok */
+	_Atomic unsigned started; /* reloads begun */
+	_Atomic unsigned done;	  /* reloads answered ok */
 	_Atomic int stop;
-	_Atomic unsigned long requests;	/* answered, all workers */
+	_Atomic unsigned long requests; /* answered, all workers */
 };
 
 /* Wait (bounded) until the workers answered @n more requests, so that
@@ -326,14 +329,15 @@ test_broken_policy_on_reload_keeps_the_old_one(void **state)
 }
 
 struct kill_board {
-	_Atomic int phase;	/* 0 serving, 1 killed, 2 restarted */
+	_Atomic int phase; /* 0 serving, 1 killed, 2 restarted */
 	_Atomic int stop;
 };
 
 static void
 worker_through_restart(int id, struct kill_board *b, unsigned timeout_ms)
 {
-	struct corsd_client *c = corsd_client_open(d.instance, timeout_ms, NULL);
+	struct corsd_client *c =
+		corsd_client_open(d.instance, timeout_ms, NULL);
 	static struct corsd_answer got, want;
 	unsigned after = 0, i = 0;
 	char buf[128];
@@ -379,7 +383,7 @@ test_sigkill_of_corsd_makes_workers_unavailable_then_reattach(void **state)
 {
 	struct kill_board *b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
 				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	static const char *const args[] = { "--threads", "2", NULL };
+	static const char *const args[] = {"--threads", "2", NULL};
 	struct corsd_client *probe;
 	pid_t pids[8];
 	uint64_t epoch0;
@@ -563,7 +567,7 @@ test_a_second_corsd_for_the_same_instance_refuses_to_start(void **state)
 static void
 test_cache_is_read_only_and_segments_carry_the_group(void **state)
 {
-	static const char *const args[] = { "--group", "65534", NULL };
+	static const char *const args[] = {"--group", "65534", NULL};
 	struct daemon g;
 	char cache[96], slots[96], path[128];
 	struct stat st;

@@ -21,8 +21,8 @@
 #include "corsd_engine.h"
 #include "testutil.h"
 
-#define VARY_PF                                                            \
-	"Vary: Origin, Access-Control-Request-Method, "                    \
+#define VARY_PF                                         \
+	"Vary: Origin, Access-Control-Request-Method, " \
 	"Access-Control-Request-Headers\n"
 
 static const char policy_yaml[] =
@@ -54,7 +54,8 @@ static const char policy_yaml[] =
 	"    methods: [GET, POST, PATCH, DELETE]\n"
 	"    max_age: 300\n"
 	"    allow_headers: [x-zumo-installation-id, x-zumo-application,\n"
-	"                    x-zumo-version, x-zumo-auth, content-type, accept]\n"
+	"                    x-zumo-version, x-zumo-auth, content-type, "
+	"accept]\n"
 	"    expose_headers: [x-zumo-installation-id, x-zumo-application]\n"
 	/* APIM: no methods section; default ports written out. */
 	"  apim-defaults:\n"
@@ -139,8 +140,8 @@ struct dcase {
 	unsigned verdict;
 	unsigned status;
 	unsigned reason;
-	const char *headers;	/* "Name: value\n" lines, any order */
-	const char *reason_text;	/* NULL: not checked */
+	const char *headers;	 /* "Name: value\n" lines, any order */
+	const char *reason_text; /* NULL: not checked */
 };
 
 static struct corsd_snapshot *snap;
@@ -200,9 +201,8 @@ sorted_lines(char *buf, char **lines, size_t max)
 }
 
 static struct corsd_str
-G(const char *s)
-{
-	struct corsd_str r = { NULL, 0 };
+G(const char *s) {
+	struct corsd_str r = {NULL, 0};
 
 	return s ? guard_str(s) : r;
 }
@@ -279,40 +279,40 @@ static void
 test_mdn_preflight_examples_hold(void **state)
 {
 	static const struct dcase t[] = {
-		{ "PUT preflight answered with GET, POST, PUT, DELETE", "mdn",
-		  "OPTIONS", "https://app.example.re", "PUT", NULL, NULL, ALLOW,
-		  204, R_OK,
-		  "Access-Control-Allow-Origin: https://app.example.re\n"
-		  "Access-Control-Allow-Methods: GET, POST, PUT, DELETE\n"
-		  "Access-Control-Max-Age: 7200\n" VARY_PF,
-		  "allowed" },
-		{ "the restrictive server refuses PUT", "mdn-strict", "OPTIONS",
-		  "https://app.example.re", "PUT", NULL, NULL, DENY, 405,
-		  CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF,
-		  "Method PUT is not allowed by Access-Control-Allow-Methods "
-		  "in preflight response." },
-		{ "DELETE preflight with origin, x-requested-with",
-		  "mdn-headers", "OPTIONS", "https://foo.bar.org", "DELETE",
-		  "origin, x-requested-with", NULL, ALLOW, 200, R_OK,
-		  "Access-Control-Allow-Origin: https://foo.bar.org\n"
-		  "Access-Control-Allow-Methods: POST, GET, OPTIONS, DELETE\n"
-		  "Access-Control-Allow-Headers: origin, x-requested-with\n"
-		  "Access-Control-Max-Age: 86400\n" VARY_PF,
-		  NULL },
-		{ "custom headers example lists both names", "mdn-custom",
-		  "OPTIONS", "https://foo.bar.org", "POST",
-		  "x-custom-header,upgrade-insecure-requests", NULL, ALLOW, 204,
-		  R_OK,
-		  "Access-Control-Allow-Origin: https://foo.bar.org\n"
-		  "Access-Control-Allow-Methods: GET, HEAD, POST\n"
-		  "Access-Control-Allow-Headers: X-Custom-Header, "
-		  "Upgrade-Insecure-Requests\n" VARY_PF,
-		  NULL },
-		{ "a header outside the custom list is refused", "mdn-custom",
-		  "OPTIONS", "https://foo.bar.org", "POST", "x-other", NULL,
-		  DENY, 403, CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF,
-		  "Request header field x-other is not allowed by "
-		  "Access-Control-Allow-Headers in preflight response." },
+		{"PUT preflight answered with GET, POST, PUT, DELETE", "mdn",
+		 "OPTIONS", "https://app.example.re", "PUT", NULL, NULL, ALLOW,
+		 204, R_OK,
+		 "Access-Control-Allow-Origin: https://app.example.re\n"
+		 "Access-Control-Allow-Methods: GET, POST, PUT, DELETE\n"
+		 "Access-Control-Max-Age: 7200\n" VARY_PF,
+		 "allowed"},
+		{"the restrictive server refuses PUT", "mdn-strict", "OPTIONS",
+		 "https://app.example.re", "PUT", NULL, NULL, DENY, 405,
+		 CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF,
+		 "Method PUT is not allowed by Access-Control-Allow-Methods "
+		 "in preflight response."},
+		{"DELETE preflight with origin, x-requested-with",
+		 "mdn-headers", "OPTIONS", "https://foo.bar.org", "DELETE",
+		 "origin, x-requested-with", NULL, ALLOW, 200, R_OK,
+		 "Access-Control-Allow-Origin: https://foo.bar.org\n"
+		 "Access-Control-Allow-Methods: POST, GET, OPTIONS, DELETE\n"
+		 "Access-Control-Allow-Headers: origin, x-requested-with\n"
+		 "Access-Control-Max-Age: 86400\n" VARY_PF,
+		 NULL},
+		{"custom headers example lists both names", "mdn-custom",
+		 "OPTIONS", "https://foo.bar.org", "POST",
+		 "x-custom-header,upgrade-insecure-requests", NULL, ALLOW, 204,
+		 R_OK,
+		 "Access-Control-Allow-Origin: https://foo.bar.org\n"
+		 "Access-Control-Allow-Methods: GET, HEAD, POST\n"
+		 "Access-Control-Allow-Headers: X-Custom-Header, "
+		 "Upgrade-Insecure-Requests\n" VARY_PF,
+		 NULL},
+		{"a header outside the custom list is refused", "mdn-custom",
+		 "OPTIONS", "https://foo.bar.org", "POST", "x-other", NULL,
+		 DENY, 403, CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF,
+		 "Request header field x-other is not allowed by "
+		 "Access-Control-Allow-Headers in preflight response."},
 	};
 	(void)state;
 	RUN(t);
@@ -322,47 +322,47 @@ static void
 test_apim_examples_and_defaults_hold(void **state)
 {
 	static const struct dcase t[] = {
-		{ "credentialed PATCH preflight from localhost:8080", "apim",
-		  "OPTIONS", "http://localhost:8080", "PATCH",
-		  "content-type,x-zumo-auth", NULL, ALLOW, 204, R_OK,
-		  "Access-Control-Allow-Origin: http://localhost:8080\n"
-		  "Access-Control-Allow-Credentials: true\n"
-		  "Access-Control-Allow-Methods: GET, POST, PATCH, DELETE\n"
-		  "Access-Control-Allow-Headers: x-zumo-installation-id, "
-		  "x-zumo-application, x-zumo-version, x-zumo-auth, "
-		  "content-type, accept\n"
-		  "Access-Control-Max-Age: 300\n" VARY_PF,
-		  NULL },
-		{ "trailing slash in the policy is normalised away", "apim",
-		  "GET", "http://example.com", NULL, NULL, NULL, ALLOW, 0, R_OK,
-		  "Access-Control-Allow-Origin: http://example.com\n"
-		  "Access-Control-Allow-Credentials: true\n"
-		  "Access-Control-Expose-Headers: x-zumo-installation-id, "
-		  "x-zumo-application\n"
-		  "Vary: Origin\n",
-		  NULL },
-		{ "PUT is not in the APIM list", "apim", "OPTIONS",
-		  "http://localhost:8080", "PUT", NULL, NULL, DENY, 405,
-		  CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL },
-		{ "without a methods section GET is allowed", "apim-defaults",
-		  "OPTIONS", "https://api.example.com", "GET", "", NULL, ALLOW,
-		  204, R_OK,
-		  "Access-Control-Allow-Origin: https://api.example.com\n"
-		  "Access-Control-Allow-Methods: GET, HEAD, POST\n" VARY_PF,
-		  NULL },
-		{ "without a methods section POST is allowed", "apim-defaults",
-		  "OPTIONS", "http://plain.example.com", "POST", NULL, NULL,
-		  ALLOW, 204, R_OK,
-		  "Access-Control-Allow-Origin: http://plain.example.com\n"
-		  "Access-Control-Allow-Methods: GET, HEAD, POST\n" VARY_PF,
-		  NULL },
-		{ "without a methods section PUT is refused", "apim-defaults",
-		  "OPTIONS", "https://api.example.com", "PUT", NULL, NULL, DENY,
-		  405, CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL },
-		{ "an explicit :443 in the request is not canonical",
-		  "apim-defaults", "GET", "https://api.example.com:443", NULL,
-		  NULL, NULL, PASS, 0, CORSD_REASON_ORIGIN_MALFORMED,
-		  "Vary: Origin\n", NULL },
+		{"credentialed PATCH preflight from localhost:8080", "apim",
+		 "OPTIONS", "http://localhost:8080", "PATCH",
+		 "content-type,x-zumo-auth", NULL, ALLOW, 204, R_OK,
+		 "Access-Control-Allow-Origin: http://localhost:8080\n"
+		 "Access-Control-Allow-Credentials: true\n"
+		 "Access-Control-Allow-Methods: GET, POST, PATCH, DELETE\n"
+		 "Access-Control-Allow-Headers: x-zumo-installation-id, "
+		 "x-zumo-application, x-zumo-version, x-zumo-auth, "
+		 "content-type, accept\n"
+		 "Access-Control-Max-Age: 300\n" VARY_PF,
+		 NULL},
+		{"trailing slash in the policy is normalised away", "apim",
+		 "GET", "http://example.com", NULL, NULL, NULL, ALLOW, 0, R_OK,
+		 "Access-Control-Allow-Origin: http://example.com\n"
+		 "Access-Control-Allow-Credentials: true\n"
+		 "Access-Control-Expose-Headers: x-zumo-installation-id, "
+		 "x-zumo-application\n"
+		 "Vary: Origin\n",
+		 NULL},
+		{"PUT is not in the APIM list", "apim", "OPTIONS",
+		 "http://localhost:8080", "PUT", NULL, NULL, DENY, 405,
+		 CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL},
+		{"without a methods section GET is allowed", "apim-defaults",
+		 "OPTIONS", "https://api.example.com", "GET", "", NULL, ALLOW,
+		 204, R_OK,
+		 "Access-Control-Allow-Origin: https://api.example.com\n"
+		 "Access-Control-Allow-Methods: GET, HEAD, POST\n" VARY_PF,
+		 NULL},
+		{"without a methods section POST is allowed", "apim-defaults",
+		 "OPTIONS", "http://plain.example.com", "POST", NULL, NULL,
+		 ALLOW, 204, R_OK,
+		 "Access-Control-Allow-Origin: http://plain.example.com\n"
+		 "Access-Control-Allow-Methods: GET, HEAD, POST\n" VARY_PF,
+		 NULL},
+		{"without a methods section PUT is refused", "apim-defaults",
+		 "OPTIONS", "https://api.example.com", "PUT", NULL, NULL, DENY,
+		 405, CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL},
+		{"an explicit :443 in the request is not canonical",
+		 "apim-defaults", "GET", "https://api.example.com:443", NULL,
+		 NULL, NULL, PASS, 0, CORSD_REASON_ORIGIN_MALFORMED,
+		 "Vary: Origin\n", NULL},
 	};
 	(void)state;
 	RUN(t);
@@ -372,38 +372,38 @@ static void
 test_gateway_table_rejects_with_403_405_403(void **state)
 {
 	static const struct dcase t[] = {
-		{ "row 1: origin not allowed is 403", "gateway", "OPTIONS",
-		  "http://test.com", "POST", "test1,test2", NULL, DENY, 403,
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED, VARY_PF,
-		  "No 'Access-Control-Allow-Origin' header is present on the "
-		  "requested resource: origin 'http://test.com' is not "
-		  "allowed" },
-		{ "row 2: method not allowed is 405", "gateway", "OPTIONS",
-		  "http://test2.com", "DELETE", "test1,test2", NULL, DENY, 405,
-		  CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL },
-		{ "row 3: header not supported is 403", "gateway", "OPTIONS",
-		  "http://test2.com", "POST", "test3", NULL, DENY, 403,
-		  CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF, NULL },
-		{ "row 4: allowed with every configured header", "gateway-ok",
-		  "OPTIONS", "http://test2.com", "POST", "test1", NULL, ALLOW,
-		  200, R_OK,
-		  "Access-Control-Allow-Origin: http://test2.com\n"
-		  "Access-Control-Allow-Credentials: true\n"
-		  "Access-Control-Allow-Methods: POST\n"
-		  "Access-Control-Allow-Headers: test1, test2\n"
-		  "Access-Control-Max-Age: 100\n" VARY_PF,
-		  NULL },
-		{ "CORS request row 1: origin not allowed is 403", "gateway-ok",
-		  "GET", "http://test.com", NULL, NULL, NULL, DENY, 403,
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED, "Vary: Origin\n", NULL },
-		{ "CORS request row 2: allowed with expose headers",
-		  "gateway-ok", "GET", "http://test2.com", NULL, NULL, NULL,
-		  ALLOW, 0, R_OK,
-		  "Access-Control-Allow-Origin: http://test2.com\n"
-		  "Access-Control-Allow-Credentials: true\n"
-		  "Access-Control-Expose-Headers: header1, header2\n"
-		  "Vary: Origin\n",
-		  NULL },
+		{"row 1: origin not allowed is 403", "gateway", "OPTIONS",
+		 "http://test.com", "POST", "test1,test2", NULL, DENY, 403,
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED, VARY_PF,
+		 "No 'Access-Control-Allow-Origin' header is present on the "
+		 "requested resource: origin 'http://test.com' is not "
+		 "allowed"},
+		{"row 2: method not allowed is 405", "gateway", "OPTIONS",
+		 "http://test2.com", "DELETE", "test1,test2", NULL, DENY, 405,
+		 CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL},
+		{"row 3: header not supported is 403", "gateway", "OPTIONS",
+		 "http://test2.com", "POST", "test3", NULL, DENY, 403,
+		 CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF, NULL},
+		{"row 4: allowed with every configured header", "gateway-ok",
+		 "OPTIONS", "http://test2.com", "POST", "test1", NULL, ALLOW,
+		 200, R_OK,
+		 "Access-Control-Allow-Origin: http://test2.com\n"
+		 "Access-Control-Allow-Credentials: true\n"
+		 "Access-Control-Allow-Methods: POST\n"
+		 "Access-Control-Allow-Headers: test1, test2\n"
+		 "Access-Control-Max-Age: 100\n" VARY_PF,
+		 NULL},
+		{"CORS request row 1: origin not allowed is 403", "gateway-ok",
+		 "GET", "http://test.com", NULL, NULL, NULL, DENY, 403,
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED, "Vary: Origin\n", NULL},
+		{"CORS request row 2: allowed with expose headers",
+		 "gateway-ok", "GET", "http://test2.com", NULL, NULL, NULL,
+		 ALLOW, 0, R_OK,
+		 "Access-Control-Allow-Origin: http://test2.com\n"
+		 "Access-Control-Allow-Credentials: true\n"
+		 "Access-Control-Expose-Headers: header1, header2\n"
+		 "Vary: Origin\n",
+		 NULL},
 	};
 	(void)state;
 	RUN(t);
@@ -413,78 +413,78 @@ static void
 test_credentials_never_reach_an_origin_through_the_wildcard(void **state)
 {
 	static const struct dcase t[] = {
-		{ "mixed: a listed origin is echoed with credentials", "mixed",
-		  "GET", "https://app.example.com", NULL, NULL, NULL, ALLOW, 0,
-		  R_OK,
-		  "Access-Control-Allow-Origin: https://app.example.com\n"
-		  "Access-Control-Allow-Credentials: true\n"
-		  "Access-Control-Expose-Headers: X-Request-Id\n"
-		  "Vary: Origin\n",
-		  NULL },
-		{ "mixed: any other origin gets public access only", "mixed",
-		  "GET", "https://other.example", NULL, NULL, NULL, ALLOW, 0,
-		  R_OK,
-		  "Access-Control-Allow-Origin: *\n"
-		  "Access-Control-Expose-Headers: X-Request-Id\n"
-		  "Vary: Origin\n",
-		  NULL },
-		{ "mixed: public preflight has no credentials", "mixed",
-		  "OPTIONS", "https://other.example", "PUT", NULL, NULL, ALLOW,
-		  204, R_OK,
-		  "Access-Control-Allow-Origin: *\n"
-		  "Access-Control-Allow-Methods: GET, PUT\n" VARY_PF,
-		  NULL },
-		{ "public: constant '*' needs no Vary", "public", "GET",
-		  "https://any.example", NULL, NULL, NULL, ALLOW, 0, R_OK,
-		  "Access-Control-Allow-Origin: *\n"
-		  "Access-Control-Expose-Headers: *\n",
-		  NULL },
-		{ "public: '*' methods answer '*'", "public", "OPTIONS",
-		  "https://any.example", "patch", "x-anything", NULL, ALLOW, 204,
-		  R_OK,
-		  "Access-Control-Allow-Origin: *\n"
-		  "Access-Control-Allow-Methods: *\n"
-		  "Access-Control-Allow-Headers: *\n" VARY_PF,
-		  NULL },
-		{ "public: '*' never covers authorization", "public", "OPTIONS",
-		  "https://any.example", "GET", "x-a, Authorization", NULL,
-		  DENY, 403, CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF,
-		  "Request header field authorization is not allowed by "
-		  "Access-Control-Allow-Headers in preflight response." },
-		{ "public: a listed Authorization beside '*' is allowed",
-		  "public-auth", "OPTIONS", "https://any.example", "GET",
-		  "authorization,x-a", NULL, ALLOW, 204, R_OK,
-		  "Access-Control-Allow-Origin: *\n"
-		  "Access-Control-Allow-Methods: GET, HEAD, POST\n"
-		  "Access-Control-Allow-Headers: *, Authorization\n" VARY_PF,
-		  NULL },
-		{ "public: 'null' is never let in through '*'", "public", "GET",
-		  "null", NULL, NULL, NULL, PASS, 0,
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED, "Vary: Origin\n", NULL },
-		{ "reflect: '*' methods with credentials echo the method",
-		  "reflect", "OPTIONS", "https://app.example.com", "patch", NULL,
-		  NULL, ALLOW, 204, R_OK,
-		  "Access-Control-Allow-Origin: https://app.example.com\n"
-		  "Access-Control-Allow-Credentials: true\n"
-		  "Access-Control-Allow-Methods: patch\n" VARY_PF,
-		  NULL },
-		{ "reflect: '*' headers with credentials echo the names",
-		  "reflect", "OPTIONS", "https://app.example.com", "PUT",
-		  "X-A, x-b", NULL, ALLOW, 204, R_OK,
-		  "Access-Control-Allow-Origin: https://app.example.com\n"
-		  "Access-Control-Allow-Credentials: true\n"
-		  "Access-Control-Allow-Methods: PUT\n"
-		  "Access-Control-Allow-Headers: x-a, x-b\n" VARY_PF,
-		  NULL },
-		{ "reflect: authorization is never reflected", "reflect",
-		  "OPTIONS", "https://app.example.com", "PUT",
-		  "x-a,authorization", NULL, DENY, 403,
-		  CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF, NULL },
-		{ "null: listed 'null' is echoed", "with-null", "GET", "null",
-		  NULL, NULL, NULL, ALLOW, 0, R_OK,
-		  "Access-Control-Allow-Origin: null\n"
-		  "Vary: Origin\n",
-		  NULL },
+		{"mixed: a listed origin is echoed with credentials", "mixed",
+		 "GET", "https://app.example.com", NULL, NULL, NULL, ALLOW, 0,
+		 R_OK,
+		 "Access-Control-Allow-Origin: https://app.example.com\n"
+		 "Access-Control-Allow-Credentials: true\n"
+		 "Access-Control-Expose-Headers: X-Request-Id\n"
+		 "Vary: Origin\n",
+		 NULL},
+		{"mixed: any other origin gets public access only", "mixed",
+		 "GET", "https://other.example", NULL, NULL, NULL, ALLOW, 0,
+		 R_OK,
+		 "Access-Control-Allow-Origin: *\n"
+		 "Access-Control-Expose-Headers: X-Request-Id\n"
+		 "Vary: Origin\n",
+		 NULL},
+		{"mixed: public preflight has no credentials", "mixed",
+		 "OPTIONS", "https://other.example", "PUT", NULL, NULL, ALLOW,
+		 204, R_OK,
+		 "Access-Control-Allow-Origin: *\n"
+		 "Access-Control-Allow-Methods: GET, PUT\n" VARY_PF,
+		 NULL},
+		{"public: constant '*' needs no Vary", "public", "GET",
+		 "https://any.example", NULL, NULL, NULL, ALLOW, 0, R_OK,
+		 "Access-Control-Allow-Origin: *\n"
+		 "Access-Control-Expose-Headers: *\n",
+		 NULL},
+		{"public: '*' methods answer '*'", "public", "OPTIONS",
+		 "https://any.example", "patch", "x-anything", NULL, ALLOW, 204,
+		 R_OK,
+		 "Access-Control-Allow-Origin: *\n"
+		 "Access-Control-Allow-Methods: *\n"
+		 "Access-Control-Allow-Headers: *\n" VARY_PF,
+		 NULL},
+		{"public: '*' never covers authorization", "public", "OPTIONS",
+		 "https://any.example", "GET", "x-a, Authorization", NULL, DENY,
+		 403, CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF,
+		 "Request header field authorization is not allowed by "
+		 "Access-Control-Allow-Headers in preflight response."},
+		{"public: a listed Authorization beside '*' is allowed",
+		 "public-auth", "OPTIONS", "https://any.example", "GET",
+		 "authorization,x-a", NULL, ALLOW, 204, R_OK,
+		 "Access-Control-Allow-Origin: *\n"
+		 "Access-Control-Allow-Methods: GET, HEAD, POST\n"
+		 "Access-Control-Allow-Headers: *, Authorization\n" VARY_PF,
+		 NULL},
+		{"public: 'null' is never let in through '*'", "public", "GET",
+		 "null", NULL, NULL, NULL, PASS, 0,
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED, "Vary: Origin\n", NULL},
+		{"reflect: '*' methods with credentials echo the method",
+		 "reflect", "OPTIONS", "https://app.example.com", "patch", NULL,
+		 NULL, ALLOW, 204, R_OK,
+		 "Access-Control-Allow-Origin: https://app.example.com\n"
+		 "Access-Control-Allow-Credentials: true\n"
+		 "Access-Control-Allow-Methods: patch\n" VARY_PF,
+		 NULL},
+		{"reflect: '*' headers with credentials echo the names",
+		 "reflect", "OPTIONS", "https://app.example.com", "PUT",
+		 "X-A, x-b", NULL, ALLOW, 204, R_OK,
+		 "Access-Control-Allow-Origin: https://app.example.com\n"
+		 "Access-Control-Allow-Credentials: true\n"
+		 "Access-Control-Allow-Methods: PUT\n"
+		 "Access-Control-Allow-Headers: x-a, x-b\n" VARY_PF,
+		 NULL},
+		{"reflect: authorization is never reflected", "reflect",
+		 "OPTIONS", "https://app.example.com", "PUT",
+		 "x-a,authorization", NULL, DENY, 403,
+		 CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF, NULL},
+		{"null: listed 'null' is echoed", "with-null", "GET", "null",
+		 NULL, NULL, NULL, ALLOW, 0, R_OK,
+		 "Access-Control-Allow-Origin: null\n"
+		 "Vary: Origin\n",
+		 NULL},
 	};
 	(void)state;
 	RUN(t);
@@ -494,46 +494,45 @@ static void
 test_methods_are_case_sensitive_tokens(void **state)
 {
 	static const struct dcase t[] = {
-		{ "PATCH listed: PATCH allowed", "upper-patch", "OPTIONS",
-		  "https://app.example.com", "PATCH", NULL, NULL, ALLOW, 204,
-		  R_OK,
-		  "Access-Control-Allow-Origin: https://app.example.com\n"
-		  "Access-Control-Allow-Methods: PATCH\n" VARY_PF,
-		  NULL },
-		{ "PATCH listed: patch refused", "upper-patch", "OPTIONS",
-		  "https://app.example.com", "patch", NULL, NULL, DENY, 405,
-		  CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF,
-		  "Method patch is not allowed by Access-Control-Allow-Methods "
-		  "in preflight response." },
-		{ "patch listed: patch allowed, put normalised to PUT",
-		  "lower-patch", "OPTIONS", "https://app.example.com", "patch",
-		  NULL, NULL, ALLOW, 204, R_OK,
-		  "Access-Control-Allow-Origin: https://app.example.com\n"
-		  "Access-Control-Allow-Methods: patch, PUT\n" VARY_PF,
-		  NULL },
-		{ "patch listed: PATCH refused", "lower-patch", "OPTIONS",
-		  "https://app.example.com", "PATCH", NULL, NULL, DENY, 405,
-		  CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL },
-		{ "put in a policy means PUT", "lower-patch", "OPTIONS",
-		  "https://app.example.com", "PUT", NULL, NULL, ALLOW, 204,
-		  R_OK,
-		  "Access-Control-Allow-Origin: https://app.example.com\n"
-		  "Access-Control-Allow-Methods: patch, PUT\n" VARY_PF,
-		  NULL },
-		{ "lowercase get is not the safelisted GET", "lower-patch",
-		  "OPTIONS", "https://app.example.com", "get", NULL, NULL, DENY,
-		  405, CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL },
-		{ "an ACRM of two methods is malformed", "public", "OPTIONS",
-		  "https://any.example", "GET, PUT", NULL, NULL, DENY, 405,
-		  CORSD_REASON_METHOD_MALFORMED, VARY_PF, NULL },
-		{ "an empty ACRM is malformed", "public", "OPTIONS",
-		  "https://any.example", "", NULL, NULL, DENY, 405,
-		  CORSD_REASON_METHOD_MALFORMED, VARY_PF, NULL },
-		{ "OPTIONS without ACRM is an actual request", "mdn", "OPTIONS",
-		  "https://app.example.re", NULL, NULL, NULL, ALLOW, 0, R_OK,
-		  "Access-Control-Allow-Origin: https://app.example.re\n"
-		  "Vary: Origin\n",
-		  NULL },
+		{"PATCH listed: PATCH allowed", "upper-patch", "OPTIONS",
+		 "https://app.example.com", "PATCH", NULL, NULL, ALLOW, 204,
+		 R_OK,
+		 "Access-Control-Allow-Origin: https://app.example.com\n"
+		 "Access-Control-Allow-Methods: PATCH\n" VARY_PF,
+		 NULL},
+		{"PATCH listed: patch refused", "upper-patch", "OPTIONS",
+		 "https://app.example.com", "patch", NULL, NULL, DENY, 405,
+		 CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF,
+		 "Method patch is not allowed by Access-Control-Allow-Methods "
+		 "in preflight response."},
+		{"patch listed: patch allowed, put normalised to PUT",
+		 "lower-patch", "OPTIONS", "https://app.example.com", "patch",
+		 NULL, NULL, ALLOW, 204, R_OK,
+		 "Access-Control-Allow-Origin: https://app.example.com\n"
+		 "Access-Control-Allow-Methods: patch, PUT\n" VARY_PF,
+		 NULL},
+		{"patch listed: PATCH refused", "lower-patch", "OPTIONS",
+		 "https://app.example.com", "PATCH", NULL, NULL, DENY, 405,
+		 CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL},
+		{"put in a policy means PUT", "lower-patch", "OPTIONS",
+		 "https://app.example.com", "PUT", NULL, NULL, ALLOW, 204, R_OK,
+		 "Access-Control-Allow-Origin: https://app.example.com\n"
+		 "Access-Control-Allow-Methods: patch, PUT\n" VARY_PF,
+		 NULL},
+		{"lowercase get is not the safelisted GET", "lower-patch",
+		 "OPTIONS", "https://app.example.com", "get", NULL, NULL, DENY,
+		 405, CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL},
+		{"an ACRM of two methods is malformed", "public", "OPTIONS",
+		 "https://any.example", "GET, PUT", NULL, NULL, DENY, 405,
+		 CORSD_REASON_METHOD_MALFORMED, VARY_PF, NULL},
+		{"an empty ACRM is malformed", "public", "OPTIONS",
+		 "https://any.example", "", NULL, NULL, DENY, 405,
+		 CORSD_REASON_METHOD_MALFORMED, VARY_PF, NULL},
+		{"OPTIONS without ACRM is an actual request", "mdn", "OPTIONS",
+		 "https://app.example.re", NULL, NULL, NULL, ALLOW, 0, R_OK,
+		 "Access-Control-Allow-Origin: https://app.example.re\n"
+		 "Vary: Origin\n",
+		 NULL},
 	};
 	(void)state;
 	RUN(t);
@@ -543,22 +542,22 @@ static void
 test_vary_is_sent_on_non_cors_and_denied_responses(void **state)
 {
 	static const struct dcase t[] = {
-		{ "no Origin: not CORS, Vary: Origin", "mdn", "GET", NULL, NULL,
-		  NULL, NULL, NOT_CORS, 0, CORSD_REASON_NOT_CORS,
-		  "Vary: Origin\n", NULL },
-		{ "no Origin under '*': still Vary, the answer differs",
-		  "public", "GET", NULL, NULL, NULL, NULL, NOT_CORS, 0,
-		  CORSD_REASON_NOT_CORS, "Vary: Origin\n", NULL },
-		{ "no Origin on a preflight-looking request: not CORS", "mdn",
-		  "OPTIONS", NULL, "PUT", NULL, NULL, NOT_CORS, 0,
-		  CORSD_REASON_NOT_CORS, "Vary: Origin\n", NULL },
-		{ "denied actual request carries Vary", "mdn", "GET",
-		  "https://evil.example", NULL, NULL, NULL, PASS, 0,
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED, "Vary: Origin\n", NULL },
-		{ "unknown policy: no headers, reason names it", "no-such",
-		  "GET", "https://app.example.re", NULL, NULL, NULL, NO_POLICY,
-		  0, CORSD_REASON_UNKNOWN_POLICY, NULL,
-		  "policy 'no-such' is not defined in the loaded policy file" },
+		{"no Origin: not CORS, Vary: Origin", "mdn", "GET", NULL, NULL,
+		 NULL, NULL, NOT_CORS, 0, CORSD_REASON_NOT_CORS,
+		 "Vary: Origin\n", NULL},
+		{"no Origin under '*': still Vary, the answer differs",
+		 "public", "GET", NULL, NULL, NULL, NULL, NOT_CORS, 0,
+		 CORSD_REASON_NOT_CORS, "Vary: Origin\n", NULL},
+		{"no Origin on a preflight-looking request: not CORS", "mdn",
+		 "OPTIONS", NULL, "PUT", NULL, NULL, NOT_CORS, 0,
+		 CORSD_REASON_NOT_CORS, "Vary: Origin\n", NULL},
+		{"denied actual request carries Vary", "mdn", "GET",
+		 "https://evil.example", NULL, NULL, NULL, PASS, 0,
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED, "Vary: Origin\n", NULL},
+		{"unknown policy: no headers, reason names it", "no-such",
+		 "GET", "https://app.example.re", NULL, NULL, NULL, NO_POLICY,
+		 0, CORSD_REASON_UNKNOWN_POLICY, NULL,
+		 "policy 'no-such' is not defined in the loaded policy file"},
 	};
 	(void)state;
 	RUN(t);
@@ -582,10 +581,18 @@ test_non_canonical_origins_never_match(void **state)
 		"https://",
 		"app.example.re",
 	};
-	static struct dcase c = {
-		"", "mdn", "GET", NULL, NULL, NULL, NULL, PASS, 0,
-		CORSD_REASON_ORIGIN_MALFORMED, "Vary: Origin\n", NULL
-	};
+	static struct dcase c = {"",
+				 "mdn",
+				 "GET",
+				 NULL,
+				 NULL,
+				 NULL,
+				 NULL,
+				 PASS,
+				 0,
+				 CORSD_REASON_ORIGIN_MALFORMED,
+				 "Vary: Origin\n",
+				 NULL};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -599,7 +606,7 @@ static void
 test_origin_with_nul_byte_is_malformed(void **state)
 {
 	static const char o[] = "https://app.example.re\0x";
-	struct corsd_request req = { .policy = S("mdn"), .method = S("GET") };
+	struct corsd_request req = {.policy = S("mdn"), .method = S("GET")};
 	static struct corsd_answer ans;
 
 	(void)state;
@@ -617,51 +624,50 @@ test_origin_rules_resist_look_alikes(void **state)
 		const char *origin;
 		unsigned reason;
 	} t[] = {
-		{ "https://app.example.com", R_OK },
-		{ "https://a.example.org", R_OK },
-		{ "https://a.b.example.org", R_OK },
-		{ "https://example.org", CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://evil-example.org", CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://example.org.evil.net",
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://aexample.org", CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "http://a.example.org", CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "wss://a.example.org", CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://a.example.org:8443",
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://.example.org", CORSD_REASON_ORIGIN_MALFORMED },
-		{ "http://app.example.com", CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://app.example.com.evil.net",
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "http://localhost", R_OK },
-		{ "http://localhost:3000", R_OK },
-		{ "https://localhost:3000", CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "http://localhost.evil.net:3000",
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "http://evil.localhost:3000", CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://pr-12.preview.example.net", R_OK },
-		{ "https://pr-.preview.example.net",
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://pr-12.preview.example.net.evil.com",
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://pr-12xpreview.example.net",
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://a.ports.example:8443", R_OK },
-		{ "https://a.ports.example", CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://a.ports.example:443", CORSD_REASON_ORIGIN_MALFORMED },
-		{ "https://a.ports.example:9443",
-		  CORSD_REASON_ORIGIN_NOT_ALLOWED },
-		{ "https://a.anyport.example:1", R_OK },
-		{ "https://a.anyport.example", R_OK },
-		{ "https://anyport.example:1", CORSD_REASON_ORIGIN_NOT_ALLOWED },
+		{"https://app.example.com", R_OK},
+		{"https://a.example.org", R_OK},
+		{"https://a.b.example.org", R_OK},
+		{"https://example.org", CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://evil-example.org", CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://example.org.evil.net",
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://aexample.org", CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"http://a.example.org", CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"wss://a.example.org", CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://a.example.org:8443", CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://.example.org", CORSD_REASON_ORIGIN_MALFORMED},
+		{"http://app.example.com", CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://app.example.com.evil.net",
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"http://localhost", R_OK},
+		{"http://localhost:3000", R_OK},
+		{"https://localhost:3000", CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"http://localhost.evil.net:3000",
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"http://evil.localhost:3000", CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://pr-12.preview.example.net", R_OK},
+		{"https://pr-.preview.example.net",
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://pr-12.preview.example.net.evil.com",
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://pr-12xpreview.example.net",
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://a.ports.example:8443", R_OK},
+		{"https://a.ports.example", CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://a.ports.example:443", CORSD_REASON_ORIGIN_MALFORMED},
+		{"https://a.ports.example:9443",
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED},
+		{"https://a.anyport.example:1", R_OK},
+		{"https://a.anyport.example", R_OK},
+		{"https://anyport.example:1", CORSD_REASON_ORIGIN_NOT_ALLOWED},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct dcase c = { .name = t[i].origin,
-				   .policy = "rules",
-				   .method = "GET",
-				   .origin = t[i].origin };
+		struct dcase c = {.name = t[i].origin,
+				  .policy = "rules",
+				  .method = "GET",
+				  .origin = t[i].origin};
 		char hdrs[512];
 
 		c.reason = t[i].reason;
@@ -694,9 +700,9 @@ repeat(const char *unit, size_t n, const char *sep)
 	return s;
 }
 
-#define RULES_OK                                                           \
-	"Access-Control-Allow-Origin: https://app.example.com\n"           \
-	"Access-Control-Allow-Methods: GET, HEAD, POST\n"                  \
+#define RULES_OK                                                 \
+	"Access-Control-Allow-Origin: https://app.example.com\n" \
+	"Access-Control-Allow-Methods: GET, HEAD, POST\n"        \
 	"Access-Control-Allow-Headers: X-A, X-B, X-C\n" VARY_PF
 
 static void
@@ -708,48 +714,48 @@ test_acrh_parsing_is_tolerant_and_bounded(void **state)
 	char *long4097 = calloc(4098, 1);
 	char *long4096 = calloc(4097, 1);
 	struct dcase t[] = {
-		{ "three listed names", "rules", "OPTIONS",
-		  "https://app.example.com", "GET", "x-a,x-b,x-c", NULL, ALLOW,
-		  204, R_OK, RULES_OK, NULL },
-		{ "OWS, empty elements and case are tolerated", "rules",
-		  "OPTIONS", "https://app.example.com", "GET",
-		  " x-a , ,X-B,,\tx-C ,", NULL, ALLOW, 204, R_OK, RULES_OK,
-		  NULL },
-		{ "1024 commas carry no names", "rules", "OPTIONS",
-		  "https://app.example.com", "GET", commas, NULL, ALLOW, 204,
-		  R_OK, RULES_OK, NULL },
-		{ "64 names are allowed", "rules", "OPTIONS",
-		  "https://app.example.com", "GET", names64, NULL, ALLOW, 204,
-		  R_OK, RULES_OK, NULL },
-		{ "65 names are denied", "rules", "OPTIONS",
-		  "https://app.example.com", "GET", names65, NULL, DENY, 403,
-		  CORSD_REASON_HEADERS_TOO_MANY, VARY_PF, NULL },
-		{ "4096 bytes are allowed", "rules", "OPTIONS",
-		  "https://app.example.com", "GET", long4096, NULL, ALLOW, 204,
-		  R_OK, RULES_OK, NULL },
-		{ "4097 bytes are denied", "rules", "OPTIONS",
-		  "https://app.example.com", "GET", long4097, NULL, DENY, 403,
-		  CORSD_REASON_HEADERS_TOO_LONG, VARY_PF, NULL },
-		{ "semicolon is malformed", "rules", "OPTIONS",
-		  "https://app.example.com", "GET", "x-a;x-b", NULL, DENY, 403,
-		  CORSD_REASON_HEADERS_MALFORMED, VARY_PF, NULL },
-		{ "space inside a list element is malformed", "rules",
-		  "OPTIONS", "https://app.example.com", "GET", "x-a x-b", NULL,
-		  DENY, 403, CORSD_REASON_HEADERS_MALFORMED, VARY_PF, NULL },
-		{ "control byte is malformed", "rules", "OPTIONS",
-		  "https://app.example.com", "GET", "x-a,\x01", NULL, DENY, 403,
-		  CORSD_REASON_HEADERS_MALFORMED, VARY_PF, NULL },
-		{ "non-ASCII is malformed", "rules", "OPTIONS",
-		  "https://app.example.com", "GET", "x-\xc3\xa4", NULL, DENY,
-		  403, CORSD_REASON_HEADERS_MALFORMED, VARY_PF, NULL },
-		{ "an unlisted name is refused by name", "rules", "OPTIONS",
-		  "https://app.example.com", "GET", "x-a,X-D", NULL, DENY, 403,
-		  CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF,
-		  "Request header field x-d is not allowed by "
-		  "Access-Control-Allow-Headers in preflight response." },
-		{ "a listed prefix of a name does not match", "rules",
-		  "OPTIONS", "https://app.example.com", "GET", "x-ab", NULL,
-		  DENY, 403, CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF, NULL },
+		{"three listed names", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", "x-a,x-b,x-c", NULL, ALLOW,
+		 204, R_OK, RULES_OK, NULL},
+		{"OWS, empty elements and case are tolerated", "rules",
+		 "OPTIONS", "https://app.example.com", "GET",
+		 " x-a , ,X-B,,\tx-C ,", NULL, ALLOW, 204, R_OK, RULES_OK,
+		 NULL},
+		{"1024 commas carry no names", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", commas, NULL, ALLOW, 204,
+		 R_OK, RULES_OK, NULL},
+		{"64 names are allowed", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", names64, NULL, ALLOW, 204,
+		 R_OK, RULES_OK, NULL},
+		{"65 names are denied", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", names65, NULL, DENY, 403,
+		 CORSD_REASON_HEADERS_TOO_MANY, VARY_PF, NULL},
+		{"4096 bytes are allowed", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", long4096, NULL, ALLOW, 204,
+		 R_OK, RULES_OK, NULL},
+		{"4097 bytes are denied", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", long4097, NULL, DENY, 403,
+		 CORSD_REASON_HEADERS_TOO_LONG, VARY_PF, NULL},
+		{"semicolon is malformed", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", "x-a;x-b", NULL, DENY, 403,
+		 CORSD_REASON_HEADERS_MALFORMED, VARY_PF, NULL},
+		{"space inside a list element is malformed", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", "x-a x-b", NULL, DENY, 403,
+		 CORSD_REASON_HEADERS_MALFORMED, VARY_PF, NULL},
+		{"control byte is malformed", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", "x-a,\x01", NULL, DENY, 403,
+		 CORSD_REASON_HEADERS_MALFORMED, VARY_PF, NULL},
+		{"non-ASCII is malformed", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", "x-\xc3\xa4", NULL, DENY,
+		 403, CORSD_REASON_HEADERS_MALFORMED, VARY_PF, NULL},
+		{"an unlisted name is refused by name", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", "x-a,X-D", NULL, DENY, 403,
+		 CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF,
+		 "Request header field x-d is not allowed by "
+		 "Access-Control-Allow-Headers in preflight response."},
+		{"a listed prefix of a name does not match", "rules", "OPTIONS",
+		 "https://app.example.com", "GET", "x-ab", NULL, DENY, 403,
+		 CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF, NULL},
 	};
 
 	(void)state;
@@ -770,40 +776,37 @@ static void
 test_private_network_and_reject_behaviours(void **state)
 {
 	static const struct dcase t[] = {
-		{ "private network asked of a policy without it", "mdn",
-		  "OPTIONS", "https://app.example.re", "PUT", NULL, "true",
-		  DENY, 403, CORSD_REASON_PRIVATE_NETWORK_NOT_ALLOWED, VARY_PF,
-		  NULL },
-		{ "private network allowed", "pna", "OPTIONS",
-		  "https://app.example.com", "GET", NULL, "true", ALLOW, 200,
-		  R_OK,
-		  "Access-Control-Allow-Origin: https://app.example.com\n"
-		  "Access-Control-Allow-Methods: GET, HEAD, POST\n"
-		  "Access-Control-Allow-Private-Network: true\n"
-		  "Vary: Origin, Access-Control-Request-Method, "
-		  "Access-Control-Request-Headers, "
-		  "Access-Control-Request-Private-Network\n",
-		  NULL },
-		{ "private network not asked: no ACAPN", "pna", "OPTIONS",
-		  "https://app.example.com", "GET", NULL, NULL, ALLOW, 200,
-		  R_OK,
-		  "Access-Control-Allow-Origin: https://app.example.com\n"
-		  "Access-Control-Allow-Methods: GET, HEAD, POST\n"
-		  "Vary: Origin, Access-Control-Request-Method, "
-		  "Access-Control-Request-Headers, "
-		  "Access-Control-Request-Private-Network\n",
-		  NULL },
-		{ "on_preflight_reject pass hands over to the app",
-		  "reject-pass", "OPTIONS", "https://evil.example", "GET", NULL,
-		  NULL, PASS, 0, CORSD_REASON_ORIGIN_NOT_ALLOWED, VARY_PF,
-		  NULL },
-		{ "on_preflight_reject empty answers 200 bare", "reject-empty",
-		  "OPTIONS", "https://app.example.com", "DELETE", NULL, NULL,
-		  EMPTY, 200, CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL },
-		{ "on_preflight_reject deny: malformed origin is 403", "mdn",
-		  "OPTIONS", "https://APP.example.re", "PUT", NULL, NULL, DENY,
-		  403, CORSD_REASON_ORIGIN_MALFORMED, VARY_PF,
-		  "The 'Origin' request header is not a serialized origin" },
+		{"private network asked of a policy without it", "mdn",
+		 "OPTIONS", "https://app.example.re", "PUT", NULL, "true", DENY,
+		 403, CORSD_REASON_PRIVATE_NETWORK_NOT_ALLOWED, VARY_PF, NULL},
+		{"private network allowed", "pna", "OPTIONS",
+		 "https://app.example.com", "GET", NULL, "true", ALLOW, 200,
+		 R_OK,
+		 "Access-Control-Allow-Origin: https://app.example.com\n"
+		 "Access-Control-Allow-Methods: GET, HEAD, POST\n"
+		 "Access-Control-Allow-Private-Network: true\n"
+		 "Vary: Origin, Access-Control-Request-Method, "
+		 "Access-Control-Request-Headers, "
+		 "Access-Control-Request-Private-Network\n",
+		 NULL},
+		{"private network not asked: no ACAPN", "pna", "OPTIONS",
+		 "https://app.example.com", "GET", NULL, NULL, ALLOW, 200, R_OK,
+		 "Access-Control-Allow-Origin: https://app.example.com\n"
+		 "Access-Control-Allow-Methods: GET, HEAD, POST\n"
+		 "Vary: Origin, Access-Control-Request-Method, "
+		 "Access-Control-Request-Headers, "
+		 "Access-Control-Request-Private-Network\n",
+		 NULL},
+		{"on_preflight_reject pass hands over to the app",
+		 "reject-pass", "OPTIONS", "https://evil.example", "GET", NULL,
+		 NULL, PASS, 0, CORSD_REASON_ORIGIN_NOT_ALLOWED, VARY_PF, NULL},
+		{"on_preflight_reject empty answers 200 bare", "reject-empty",
+		 "OPTIONS", "https://app.example.com", "DELETE", NULL, NULL,
+		 EMPTY, 200, CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL},
+		{"on_preflight_reject deny: malformed origin is 403", "mdn",
+		 "OPTIONS", "https://APP.example.re", "PUT", NULL, NULL, DENY,
+		 403, CORSD_REASON_ORIGIN_MALFORMED, VARY_PF,
+		 "The 'Origin' request header is not a serialized origin"},
 	};
 	(void)state;
 	RUN(t);
@@ -812,10 +815,9 @@ test_private_network_and_reject_behaviours(void **state)
 static void
 test_answer_carries_the_policy_max_age(void **state)
 {
-	struct corsd_request req = {
-		.policy = S("mdn"), .method = S("GET"),
-		.origin = S("https://app.example.re")
-	};
+	struct corsd_request req = {.policy = S("mdn"),
+				    .method = S("GET"),
+				    .origin = S("https://app.example.re")};
 	static struct corsd_answer ans;
 
 	(void)state;
@@ -862,7 +864,8 @@ main(void)
 		cmocka_unit_test(test_acrh_parsing_is_tolerant_and_bounded),
 		cmocka_unit_test(test_private_network_and_reject_behaviours),
 		cmocka_unit_test(test_answer_carries_the_policy_max_age),
-		cmocka_unit_test(test_snapshot_lists_its_policies_in_file_order),
+		cmocka_unit_test(
+			test_snapshot_lists_its_policies_in_file_order),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -64,9 +64,8 @@ guard_release_all(void)
 }
 
 struct corsd_str
-S(const char *s)
-{
-	struct corsd_str r = { s, s ? strlen(s) : 0 };
+S(const char *s) {
+	struct corsd_str r = {s, s ? strlen(s) : 0};
 
 	return r;
 }

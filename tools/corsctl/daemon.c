@@ -22,9 +22,9 @@
 static int
 ask(const char *instance, const char *what, char *buf, size_t size)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *dir = getenv("CORSD_RUNDIR");
-	struct timeval tv = { 30, 0 };
+	struct timeval tv = {30, 0};
 	size_t got = 0;
 	ssize_t n;
 	int fd, len;
@@ -34,8 +34,9 @@ ask(const char *instance, const char *what, char *buf, size_t size)
 	len = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", dir,
 		       instance);
 	if (len < 0 || (size_t)len >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "corsctl: control socket path '%s/%s.sock' is "
-				"too long\n",
+		fprintf(stderr,
+			"corsctl: control socket path '%s/%s.sock' is "
+			"too long\n",
 			dir, instance);
 		return -1;
 	}
@@ -63,8 +64,9 @@ ask(const char *instance, const char *what, char *buf, size_t size)
 	close(fd);
 	buf[got] = '\0';
 	if (got == 0) {
-		fprintf(stderr, "corsctl: corsd instance '%s' closed the "
-				"control socket without answering\n",
+		fprintf(stderr,
+			"corsctl: corsd instance '%s' closed the "
+			"control socket without answering\n",
 			instance);
 		return -1;
 	}

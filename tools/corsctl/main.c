@@ -41,14 +41,18 @@ static const char usage_text[] =
 	"                  answer per line\n"
 	"  query [--instance NAME] -p POLICY [--origin O] [--method M] ...\n"
 	"        [--timeout MS] [--json] | --batch FILE.jsonl|-\n"
-	"                  ask a running corsd, exactly as a web-server worker\n"
-	"                  does (shared-memory cache, then corsd); same request\n"
+	"                  ask a running corsd, exactly as a web-server "
+	"worker\n"
+	"                  does (shared-memory cache, then corsd); same "
+	"request\n"
 	"                  options as decide\n"
 	"  reload [--instance NAME]\n"
-	"                  make a running corsd reload its policy file; prints\n"
+	"                  make a running corsd reload its policy file; "
+	"prints\n"
 	"                  the new generation or why the file was refused\n"
 	"  stats [--instance NAME] [--json]\n"
-	"                  what a running corsd has done: requests, cache hits\n"
+	"                  what a running corsd has done: requests, cache "
+	"hits\n"
 	"                  and misses, verdicts, reasons, reloads, workers,\n"
 	"                  latency\n"
 	"  help            this text\n"
@@ -338,13 +342,13 @@ parse_request_args(int argc, char **argv, struct decide_args *da, bool query)
 		int id = find_opt(a, &val);
 		const struct opt *o;
 
-		if (id >= 0 && (query ? id == O_CONFIG :
-				       id == O_INSTANCE || id == O_TIMEOUT))
+		if (id >= 0 && (query ? id == O_CONFIG
+				      : id == O_INSTANCE || id == O_TIMEOUT))
 			id = -1;
 		if (id < 0 && a[0] == '-' && a[1])
 			return usage_error(query ? "unknown option '%s' for "
-						   "query" :
-						   "unknown option '%s' for "
+						   "query"
+						 : "unknown option '%s' for "
 						   "decide",
 					   a);
 		if (id < 0)
@@ -376,7 +380,8 @@ parse_request_args(int argc, char **argv, struct decide_args *da, bool query)
 	if (!query && !da->seen[O_CONFIG])
 		return usage_error("decide needs a policy file: -c FILE%s", "");
 	if (query && !da->seen[O_POLICY] && !da->seen[O_BATCH])
-		return usage_error("query needs a policy name: -p POLICY%s", "");
+		return usage_error("query needs a policy name: -p POLICY%s",
+				   "");
 	if (da->seen[O_BATCH]) {
 		static const enum opt_id request_opts[] = {
 			O_ORIGIN, O_METHOD, O_ACRM, O_ACRH, O_ACRPN,
@@ -467,8 +472,8 @@ build_request(const struct decide_args *da, struct corsd_str policy,
 	      struct corsd_request *req)
 {
 	req->policy = policy;
-	req->method = da->val[O_METHOD] ? arg_str(da->val[O_METHOD]) :
-					  arg_str("GET");
+	req->method =
+		da->val[O_METHOD] ? arg_str(da->val[O_METHOD]) : arg_str("GET");
 	req->origin = arg_str(da->val[O_ORIGIN]);
 	req->acrm = arg_str(da->val[O_ACRM]);
 	req->acrh.p = da->acrh;
@@ -674,12 +679,13 @@ cmd_control(int argc, char **argv, const char *what)
 			usage(stdout);
 			return 0;
 		} else {
-			return usage_error(strcmp(what, "stats") ?
-						   "unknown argument '%s' for "
-						   "reload" :
-						   "unknown argument '%s' for "
-						   "stats",
-					   argv[i]);
+			return usage_error(
+				strcmp(what, "stats")
+					? "unknown argument '%s' for "
+					  "reload"
+					: "unknown argument '%s' for "
+					  "stats",
+				argv[i]);
 		}
 	}
 	return corsctl_control(instance, what, json);
