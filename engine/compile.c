@@ -143,7 +143,7 @@ tb_put(struct tmpl_builder *b, const char *s, size_t len)
 	return off;
 }
 
-/* Add a header; its value is the concatenation of @n parts. Return index. */
+/* Add a header; a NULL value is filled in by decide(). Return its index. */
 static unsigned
 tb_add(struct tmpl_builder *b, enum corsd_hdr h, const char *value)
 {
