@@ -208,7 +208,7 @@ check-headers:
 	done; echo "check-headers: $(words $(PUBLIC_HEADERS)) headers alone as C and C++"
 
 run: deps
-	$(Q)$(MAKE) --no-print-directory VARIANT=release all
+	$(Q)$(MAKE) --no-print-directory VARIANT=release all nginx-module
 	$(Q)tools/examples/run.sh build/release
 
 # Benchmarks run in the release build; bench/RESULTS.md reports the
@@ -239,6 +239,17 @@ bench-callgrind: deps
 bench-callgrind-run: all $(CALLGRIND_BIN)
 	$(Q)bench/callgrind.sh $(B)
 
+# bench_ipc drives a real corsd through the client library, starting it
+# as the IPC tests do (tests/ipc/ipcutil.c); its AF_UNIX baseline server
+# decides with the engine.  This rule takes precedence over the pattern.
+$(B)/bench/bench_ipc: bench/bench_ipc.cc $(B)/tests/ipc/ipcutil.o \
+		$(CLIENT_LIB) $(ENGINE_LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CXX     $@")
+	$(Q)$(CXX) $(CPPFLAGS) -Itests/ipc $(CXXFLAGS) -o $@ $< \
+		$(B)/tests/ipc/ipcutil.o $(CLIENT_LIB) $(ENGINE_LIB) \
+		$(ENGINE_LIBS) -lbenchmark -lpthread
+
 -include $(BENCH_BIN:=.d) $(B)/bench/callgrind_decide.d
 
 # engine/tbl/ holds X-macro tables laid out by hand as tables.
@@ -263,8 +274,9 @@ clean:
 # The module is built against the installed nginx by nginx's own configure,
 # as Debian builds its module packages (tools/nginx/build.sh), with the
 # client library linked in.  `make test` builds it in the release variant,
-# where tests/run-all.sh runs tests/nginx/run.sh.
-DEB_PKGS += curl nginx nginx-dev
+# where tests/run-all.sh runs tests/nginx/run.sh (and tests/e2e/run.sh,
+# which drives headless Chromium).
+DEB_PKGS += curl nginx nginx-dev chromium
 NGX_MODULE := $(B)/ngx_http_corsd_module.so
 
 .PHONY: nginx-module test-nginx

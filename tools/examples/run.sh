@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# run.sh BUILD_DIR - the `make run` job: check the example policy, then
-# ask corsctl for a few decisions a newcomer should see: an allowed
-# preflight, two refused ones with their reasons, an actual request, the
-# same as JSON, and a batch.
+# run.sh BUILD_DIR - the `make run` job: corsd and nginx with the corsd
+# module, for real, on this machine.
 #
-# Layer: tools/examples.  Each step states the verdict it expects; the
-# script exits 1 when any step fails or answers otherwise.
+#  1. corsctl checks the example policy and decides two requests in-process;
+#  2. corsd serves tools/examples/policy.yaml, and nginx runs
+#     tools/examples/nginx.conf with BUILD_DIR/ngx_http_corsd_module.so on
+#     two free ports of 127.0.0.1: an "app" origin with a demo page and an
+#     "api" origin whose locations select policies;
+#  3. curl sends a preflight, as a browser would; headless Chromium (when
+#     installed) loads the demo page and reports what its script could
+#     read; corsctl stats shows what corsd did;
+#  4. on a terminal, it waits: Enter shows the stats again, q or Ctrl-C
+#     stops.  Otherwise (CI, `make run </dev/null`) it stops at once.
+#
+# Layer: tools/examples.  Everything runs as the invoking user under
+# BUILD_DIR/run/ (CORSD_RUNDIR, nginx's prefix, logs); corsd, nginx and
+# the browser are stopped on exit, whatever happens (EXIT trap), and
+# corsd removes its shared memory.  Each step states what it expects; the
+# script exits 1 when any step fails or answers otherwise.  Process
+# handling comes from the nginx tests' harness, tests/nginx/lib.sh, and
+# the browser's from tests/e2e/lib.sh.
 set -u
 
 if [ $# -ne 1 ]; then
@@ -17,8 +31,14 @@ build=$(cd "$1" 2>/dev/null && pwd) || {
 	exit 1
 }
 cd "$(dirname "$0")/../.." || exit 1
+top=$PWD
+# shellcheck source=tests/nginx/lib.sh
+. tests/nginx/lib.sh
+# shellcheck source=tests/e2e/lib.sh
+. tests/e2e/lib.sh
+
 corsctl=$build/corsctl
-policy=tools/examples/policy.yaml
+policy=$top/tools/examples/policy.yaml
 if [ ! -x "$corsctl" ]; then
 	echo "run.sh: $corsctl is missing; run make first" >&2
 	exit 1
@@ -26,65 +46,283 @@ fi
 
 failures=0
 
+# show_cmd ARGS...: print a command line as a user would type it: each
+# argument in single quotes when it needs quoting.
+show_cmd() {
+	local a sep='$'
+	for a in "$@"; do
+		if [[ $a =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+			printf '%s %s' "$sep" "$a"
+		else
+			printf "%s '%s'" "$sep" "${a//\'/\'\\\'\'}"
+		fi
+		sep=
+	done
+	printf '\n'
+}
+
+fail() {
+	echo "run.sh: FAILED: $*" >&2
+	failures=$((failures + 1))
+}
+
 # step HEADING EXPECT ARGS...: print the heading and the command as a
 # user would type it, run corsctl ARGS, show its output, and check the
 # exit status is 0 and the output holds the line EXPECT (if not empty).
 step() {
 	local heading=$1 expect=$2 out rc
 	shift 2
-	printf '\n== %s\n$ corsctl' "$heading"
-	printf ' %q' "$@"
-	printf '\n'
+	printf '\n== %s\n' "$heading"
+	show_cmd corsctl "$@"
 	out=$("$corsctl" "$@" 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
 	if [ "$rc" -ne 0 ]; then
-		echo "run.sh: FAILED: corsctl exited with status $rc" >&2
-		failures=$((failures + 1))
+		fail "corsctl exited with status $rc"
 	elif [ -n "$expect" ] && ! grep -qxF -- "$expect" <<<"$out"; then
-		echo "run.sh: FAILED: expected the line '$expect'" >&2
-		failures=$((failures + 1))
+		fail "expected the line '$expect'"
 	fi
 }
 
+# ---- 1. corsctl, in-process ------------------------------------------------
+
 step "Check the example policy file (errors and warnings would be listed)" \
-	"" check "$policy"
+	"" check tools/examples/policy.yaml
 
-step "Preflight allowed: PUT with Content-Type and X-Custom-Header from the app" \
-	"verdict: allow" decide -c "$policy" -p api \
+step "Decide in-process: a preflight for PUT from the app, allowed" \
+	"verdict: allow" decide -c tools/examples/policy.yaml -p api \
 	--origin https://app.example.com --method OPTIONS --acrm PUT \
-	--acrh Content-Type --acrh X-Custom-Header
+	--acrh Content-Type
 
-step "Preflight refused: DELETE from an origin the policy does not list" \
-	"verdict: deny" decide -c "$policy" -p api \
-	--origin https://evil.example --method OPTIONS --acrm DELETE
-
-step "Preflight refused: a request header the policy does not allow" \
-	"verdict: deny" decide -c "$policy" -p api \
+step "Decide in-process: a request header the policy does not allow" \
+	"verdict: deny" decide -c tools/examples/policy.yaml -p api \
 	--origin https://shop.example.org --method OPTIONS --acrm PATCH \
 	--acrh X-Debug
 
-step "Actual GET allowed from a subdomain of example.org (no preflight)" \
-	"verdict: allow" decide -c "$policy" -p api \
-	--origin https://shop.example.org --method GET
-
-step "The same kind of answer as JSON: a preview deployment matched by regex" \
-	"" decide -c "$policy" -p api --json \
-	--origin https://pr-42.preview.example.net --method OPTIONS \
-	--acrm PATCH --acrh content-type
-
-# A batch: one JSON request per line in, one JSON answer per line out.
-requests='{"policy":"public","origin":"https://anyone.example","method":"GET"}
-{"policy":"partner","origin":"https://portal.partner.example","method":"OPTIONS","acrm":"PUT","acrh":["Content-Type","X-Partner-Key"]}
-{"policy":"partner","origin":"https://portal.partner.example","method":"OPTIONS","acrm":"DELETE"}'
-printf '\n== A batch of three requests, one JSON object per line:\n%s\n' \
-	"$requests"
-step "Their answers, one JSON line each, in order (- reads standard input)" \
-	"" decide -c "$policy" --batch - <<<"$requests"
-
-echo
 if [ "$failures" -ne 0 ]; then
 	echo "run.sh: $failures step(s) failed"
 	exit 1
 fi
+
+# ---- 2. corsd and nginx ----------------------------------------------------
+
+CORSD=$build/corsd
+CORSCTL=$corsctl
+MODULE=$build/ngx_http_corsd_module.so
+for f in "$CORSD" "$MODULE" "$NGINX" "$(command -v curl)"; do
+	if [ ! -x "$f" ] && [ ! -f "$f" ]; then
+		echo "run.sh: ${f:-curl} is missing (make deps all nginx-module)" >&2
+		exit 1
+	fi
+done
+
+run=$build/run
+ngx=$run/nginx
+T_TMP=$run                      # corsd.log, for h_corsd_start
+T_POLICY=$policy
+T_INSTANCE=demo$$
+export CORSD_RUNDIR=$run/corsd
+if [ "$(id -u)" = 0 ] && getent passwd nobody >/dev/null &&
+	getent group nogroup >/dev/null; then
+	# As root, nginx runs its workers as nobody: they reach corsd's
+	# segments through its group.
+	T_USER_LINE="user nobody nogroup;"
+	T_GROUP_ARGS=(--group nogroup)
+fi
+waiting=0
+
+# shellcheck disable=SC2317 # stop_all and interrupted run from traps
+stop_all() {
+	chromium_stop
+	rm -rf "$run/chromium"
+	if [ -n "$T_NGINX_PID" ] || [ -n "$T_CORSD_PID" ]; then
+		h_nginx_stop
+		h_corsd_stop TERM
+		echo "run.sh: stopped nginx and corsd"
+	fi
+	# corsd removes them when it stops; a KILLed one could not.
+	rm -f "/dev/shm/corsd.$T_INSTANCE.cache" \
+		"/dev/shm/corsd.$T_INSTANCE.slots" 2>/dev/null
+}
+trap stop_all EXIT
+# Ctrl-C or SIGTERM while waiting is the way to stop: exit 0.  Before,
+# an interruption: 128 + the signal's number.
+# shellcheck disable=SC2317
+interrupted() {
+	echo
+	[ "$waiting" = 1 ] && exit 0
+	exit "$1"
+}
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
+trap 'interrupted 129' HUP
+
+mkdir -p "$CORSD_RUNDIR" "$ngx/conf" "$ngx/logs" "$ngx/tmp" "$ngx/html"
+cp tools/examples/www/index.html "$ngx/html/"
+# nginx's workers may run as another user (root: nobody).
+chmod 755 "$run" "$ngx" "$ngx/html"
+chmod 644 "$ngx/html/index.html"
+: >"$run/corsd.log"
+: >"$ngx/logs/error.log"
+: >"$ngx/logs/access.log"
+
+printf '\n== Start corsd on the example policy\n'
+printf '$ CORSD_RUNDIR=%s %s -c %s --instance %s --foreground %s\n' \
+	"${CORSD_RUNDIR#"$top"/}" "${CORSD#"$top"/}" tools/examples/policy.yaml \
+	"$T_INSTANCE" "${T_GROUP_ARGS[*]}"
+if ! h_corsd_start; then
+	fail "corsd did not start (its log: $run/corsd.log)"
+	exit 1
+fi
+echo "corsd is serving (pid $T_CORSD_PID, log ${run#"$top"/}/corsd.log)"
+
+# nginx_start: free ports, the configuration from the template, nginx in
+# the foreground of a job; other ports if nginx finds one taken after all.
+nginx_start() {
+	local i
+	for i in 1 2 3 4 5; do
+		T_PORT=
+		T_UPORT=
+		T_PORT=$(h_free_port) && T_UPORT=$(h_free_port) || return 1
+		sed -e "s|@MODULE@|$MODULE|g" -e "s|@INSTANCE@|$T_INSTANCE|g" \
+			-e "s|@RUN_DIR@|$ngx|g" -e "s|@APP_PORT@|$T_PORT|g" \
+			-e "s|@API_PORT@|$T_UPORT|g" \
+			-e "s|@USER_LINE@|${T_USER_LINE:-}|g" \
+			tools/examples/nginx.conf >"$ngx/conf/nginx.conf"
+		: >"$ngx/logs/error.log"
+		"$NGINX" -p "$ngx/" -c conf/nginx.conf -e logs/error.log &
+		T_NGINX_PID=$!
+		if h_wait_http "$T_PORT" "$T_NGINX_PID" &&
+			h_wait_http "$T_UPORT" "$T_NGINX_PID"; then
+			return 0
+		fi
+		h_nginx_stop
+		grep -q "in use" "$ngx/logs/error.log" || break
+	done
+	return 1
+}
+
+printf '\n== Start nginx with the corsd module\n'
+printf '$ nginx -p %s/ -c conf/nginx.conf   # from tools/examples/nginx.conf\n' \
+	"${ngx#"$top"/}"
+if ! nginx_start; then
+	fail "nginx did not start; its error log:"
+	tail -n 5 "$ngx/logs/error.log" >&2
+	exit 1
+fi
+APP=http://127.0.0.1:$T_PORT
+API=http://127.0.0.1:$T_UPORT
+
+# preflight: the curl a user can paste, for PUT from the app origin.
+preflight_args=(-si -X OPTIONS "$API/api/items/1" -H "Origin: $APP"
+	-H 'Access-Control-Request-Method: PUT'
+	-H 'Access-Control-Request-Headers: content-type')
+
+# Each worker connects to corsd when it starts: wait until answers come
+# from corsd, ten in a row (two workers).
+good=0
+for _ in $(seq 1 250); do
+	if curl -s -o /dev/null -D - --max-time 2 "${preflight_args[@]:1}" |
+		grep -qi "^access-control-allow-origin: $APP"; then
+		good=$((good + 1))
+		[ "$good" -ge 10 ] && break
+	else
+		good=0
+		sleep 0.02
+	fi
+done
+[ "$good" -ge 10 ] || fail "nginx does not get corsd's answers"
+
+cat <<EOF
+nginx is serving (pid $T_NGINX_PID, logs in ${ngx#"$top"/}/logs/)
+
+  app  $APP/           the demo page: open it in a browser
+  api  $API/api/       policy api
+       $API/public/    policy public
+       $API/partner/   policy partner
+       $API/health     no corsd_policy (off)
+EOF
+
+# ---- 3. a preflight, a browser, the stats ----------------------------------
+
+printf '\n== A preflight from the app origin, as a browser sends it before a PUT\n'
+show_cmd curl "${preflight_args[@]}"
+out=$(curl --max-time 5 "${preflight_args[@]}" | tr -d '\r')
+printf '%s\n' "$out"
+if ! head -n1 <<<"$out" | grep -q '^HTTP/[0-9.]* 204'; then
+	fail "expected status 204"
+elif ! grep -qixF "access-control-allow-origin: $APP" <<<"$out"; then
+	fail "expected Access-Control-Allow-Origin: $APP"
+fi
+
+if [ -x "$CHROMIUM" ]; then
+	printf '\n== The demo page in headless Chromium: what its script could read\n'
+	chromium_dump "$APP/" "$run/chromium" "$run/chromium.dom" \
+		"$run/chromium.log"
+	rm -rf "$run/chromium"
+	# The lines of <pre id="log">, which the page ends with DONE.
+	sed -n '/<pre id="log">/,/<\/pre>/p' "$run/chromium.dom" |
+		sed -e 's/.*<pre id="log">//' -e '/<\/pre>/d' \
+			-e 's/&amp;/\&/g; s/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g'
+	if ! grep -qE '^DONE ([0-9]+) of \1 as expected' "$run/chromium.dom"; then
+		fail "the page did not see what it expected (log: $run/chromium.log)"
+	fi
+else
+	printf '\n(Chromium is not installed: make deps installs it.)\n'
+fi
+
+# stats: corsd's counters, the ones that are not zero.
+stats() {
+	local out
+	printf '\n== corsd, live (counters that are zero left out)\n'
+	printf '$ CORSD_RUNDIR=%s %s stats --instance %s\n' \
+		"${CORSD_RUNDIR#"$top"/}" "${corsctl#"$top"/}" "$T_INSTANCE"
+	if ! out=$("$corsctl" stats --instance "$T_INSTANCE" 2>&1); then
+		printf '%s\n' "$out"
+		fail "corsctl stats"
+		return 1
+	fi
+	grep -vE ': (0|null)$' <<<"$out"
+}
+if h_corsctl_has stats; then
+	stats
+	if h_corsctl_has query; then
+		echo "(the no-policy answer was run.sh's own probe at start-up:" \
+			"corsctl query -p __probe)"
+	fi
+else
+	printf '\n(This corsctl has no stats command.)\n'
+fi
+
+if [ "$failures" -ne 0 ]; then
+	echo
+	echo "run.sh: $failures step(s) failed"
+	exit 1
+fi
+
+# ---- 4. wait ----------------------------------------------------------------
+
+if [ -t 0 ]; then
+	cat <<EOF
+
+corsd and nginx keep running: open $APP/ in a browser.
+Enter shows the stats again; q then Enter, or Ctrl-C, stops both.
+EOF
+	waiting=1
+	while read -r line; do
+		[ "$line" = q ] && break
+		if ! kill -0 "$T_NGINX_PID" 2>/dev/null ||
+			! kill -0 "$T_CORSD_PID" 2>/dev/null; then
+			fail "nginx or corsd has stopped"
+			exit 1
+		fi
+		if h_corsctl_has stats; then
+			stats
+		fi
+	done
+	waiting=0
+fi
+
+echo
 echo "run.sh: every step answered as expected"
+exit 0
