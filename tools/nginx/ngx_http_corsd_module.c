@@ -102,6 +102,8 @@ static ngx_int_t ngx_http_corsd_send_empty(ngx_http_request_t *r,
 static void ngx_http_corsd_strip(ngx_http_request_t *r);
 static ngx_int_t ngx_http_corsd_merge_vary(ngx_http_request_t *r,
     ngx_http_corsd_header_t *vary);
+static ngx_uint_t ngx_http_corsd_next_token(u_char **pos, u_char *end,
+    u_char **start, size_t *len);
 static ngx_uint_t ngx_http_corsd_has_token(ngx_str_t *list, u_char *token,
     size_t len);
 static void ngx_http_corsd_cleanup(void *data);
@@ -500,27 +502,7 @@ ngx_http_corsd_merge_vary(ngx_http_request_t *r, ngx_http_corsd_header_t *vary)
     p = vary->value.data;
     end = p + vary->value.len;
 
-    while (p < end) {
-
-        while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) {
-            p++;
-        }
-
-        start = p;
-
-        while (p < end && *p != ',') {
-            p++;
-        }
-
-        len = p - start;
-
-        while (len && (start[len - 1] == ' ' || start[len - 1] == '\t')) {
-            len--;
-        }
-
-        if (len == 0) {
-            continue;
-        }
+    while (ngx_http_corsd_next_token(&p, end, &start, &len)) {
 
         for (i = 0; i < n; i++) {
             if (ngx_http_corsd_has_token(&lines[i]->value, start, len)) {
@@ -549,6 +531,48 @@ ngx_http_corsd_merge_vary(ngx_http_request_t *r, ngx_http_corsd_header_t *vary)
 }
 
 
+/*
+ * The next element of a comma-separated header list, without the optional
+ * whitespace around it; empty elements are skipped.  Returns 0 at the end.
+ */
+
+static ngx_uint_t
+ngx_http_corsd_next_token(u_char **pos, u_char *end, u_char **start,
+    size_t *len)
+{
+    u_char  *p;
+
+    for (p = *pos; p < end; /* void */) {
+
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) {
+            p++;
+        }
+
+        *start = p;
+
+        while (p < end && *p != ',') {
+            p++;
+        }
+
+        *len = p - *start;
+
+        while (*len && ((*start)[*len - 1] == ' '
+                        || (*start)[*len - 1] == '\t'))
+        {
+            (*len)--;
+        }
+
+        if (*len) {
+            *pos = p;
+            return 1;
+        }
+    }
+
+    *pos = end;
+    return 0;
+}
+
+
 static ngx_uint_t
 ngx_http_corsd_has_token(ngx_str_t *list, u_char *token, size_t len)
 {
@@ -558,23 +582,7 @@ ngx_http_corsd_has_token(ngx_str_t *list, u_char *token, size_t len)
     p = list->data;
     end = p + list->len;
 
-    while (p < end) {
-
-        while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) {
-            p++;
-        }
-
-        start = p;
-
-        while (p < end && *p != ',') {
-            p++;
-        }
-
-        n = p - start;
-
-        while (n && (start[n - 1] == ' ' || start[n - 1] == '\t')) {
-            n--;
-        }
+    while (ngx_http_corsd_next_token(&p, end, &start, &n)) {
 
         if (n == 1 && *start == '*') {
             return 1;
