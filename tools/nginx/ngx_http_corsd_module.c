@@ -830,6 +830,54 @@ ngx_http_corsd_request_fields(ngx_http_request_t *r, struct corsd_request *req)
 }
 
 
+/*
+ * The names of the headers corsd sends, as it spells them, and in lower
+ * case: a name found here is not copied or lowercased for each request.
+ */
+
+typedef struct {
+    ngx_str_t                   name;
+    u_char                     *lowcase;
+} ngx_http_corsd_known_t;
+
+
+static ngx_http_corsd_known_t  ngx_http_corsd_known[] = {
+    { ngx_string("Access-Control-Allow-Origin"),
+      (u_char *) "access-control-allow-origin" },
+    { ngx_string("Access-Control-Allow-Credentials"),
+      (u_char *) "access-control-allow-credentials" },
+    { ngx_string("Access-Control-Allow-Methods"),
+      (u_char *) "access-control-allow-methods" },
+    { ngx_string("Access-Control-Allow-Headers"),
+      (u_char *) "access-control-allow-headers" },
+    { ngx_string("Access-Control-Expose-Headers"),
+      (u_char *) "access-control-expose-headers" },
+    { ngx_string("Access-Control-Max-Age"),
+      (u_char *) "access-control-max-age" },
+    { ngx_string("Access-Control-Allow-Private-Network"),
+      (u_char *) "access-control-allow-private-network" },
+    { ngx_string("Vary"), (u_char *) "vary" },
+    { ngx_null_string, NULL }
+};
+
+
+static ngx_http_corsd_known_t *
+ngx_http_corsd_find_known(struct corsd_str *name)
+{
+    ngx_http_corsd_known_t  *k;
+
+    for (k = ngx_http_corsd_known; k->name.len; k++) {
+        if (k->name.len == name->len
+            && ngx_memcmp(k->name.data, name->p, name->len) == 0)
+        {
+            return k;
+        }
+    }
+
+    return NULL;
+}
+
+
 /* The verdict, the status and copies of the headers, in one allocation. */
 
 static ngx_http_corsd_ctx_t *
@@ -840,6 +888,7 @@ ngx_http_corsd_copy_answer(ngx_http_request_t *r, struct corsd_answer *ans)
     ngx_uint_t                i, n;
     struct corsd_str          name, value;
     ngx_http_corsd_ctx_t     *ctx;
+    ngx_http_corsd_known_t   *known[CORSD_ANSWER_HEADERS_MAX];
     ngx_http_corsd_header_t  *hdr;
 
     n = ans->nheaders;
@@ -851,10 +900,19 @@ ngx_http_corsd_copy_answer(ngx_http_request_t *r, struct corsd_answer *ans)
     size = sizeof(ngx_http_corsd_ctx_t) + n * sizeof(ngx_http_corsd_header_t);
 
     for (i = 0; i < n; i++) {
-        size += 2 * ans->headers[i].name_len + ans->headers[i].value_len;
+        name = corsd_answer_header_name(ans, i);
+        known[i] = ngx_http_corsd_find_known(&name);
+
+        size += ans->headers[i].value_len;
+
+        if (known[i] == NULL) {
+            size += 2 * ans->headers[i].name_len;
+        }
     }
 
-    ctx = ngx_pcalloc(r->pool, size);
+    /* every field is set below, preflight and own by the caller */
+
+    ctx = ngx_palloc(r->pool, size);
     if (ctx == NULL) {
         return NULL;
     }
@@ -868,16 +926,23 @@ ngx_http_corsd_copy_answer(ngx_http_request_t *r, struct corsd_answer *ans)
 
     for (i = 0; i < n; i++) {
         hdr = &ctx->headers[i];
-        name = corsd_answer_header_name(ans, i);
         value = corsd_answer_header_value(ans, i);
 
-        hdr->name.data = p;
-        hdr->name.len = name.len;
-        p = ngx_cpymem(p, name.p, name.len);
+        if (known[i]) {
+            hdr->name = known[i]->name;
+            hdr->lowcase_name = known[i]->lowcase;
 
-        hdr->lowcase_name = p;
-        ngx_strlow(p, hdr->name.data, name.len);
-        p += name.len;
+        } else {
+            name = corsd_answer_header_name(ans, i);
+
+            hdr->name.data = p;
+            hdr->name.len = name.len;
+            p = ngx_cpymem(p, name.p, name.len);
+
+            hdr->lowcase_name = p;
+            ngx_strlow(p, hdr->name.data, name.len);
+            p += name.len;
+        }
 
         hdr->value.data = p;
         hdr->value.len = value.len;
