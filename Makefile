@@ -104,6 +104,8 @@ help:
 	@echo "                (release and ASan+UBSan builds; corsd under TSan)"
 	@echo "make bench      Google Benchmark over decide() and compile"
 	@echo "make bench-callgrind  instructions per decision under callgrind"
+	@echo "make bench-e2e  wrk: nginx without CORS, with a map, with corsd"
+	@echo "make bench-e2e-callgrind  the same, instructions per request"
 	@echo "make deps       apt-get install the missing Debian packages"
 	@echo "make format     reformat C sources with .clang-format"
 	@echo "make format-check  fail if a C source is not formatted"
@@ -276,10 +278,11 @@ clean:
 # client library linked in.  `make test` builds it in the release variant,
 # where tests/run-all.sh runs tests/nginx/run.sh (and tests/e2e/run.sh,
 # which drives headless Chromium).
-DEB_PKGS += curl nginx nginx-dev chromium
+DEB_PKGS += curl nginx nginx-dev chromium wrk
 NGX_MODULE := $(B)/ngx_http_corsd_module.so
 
-.PHONY: nginx-module test-nginx
+.PHONY: nginx-module test-nginx bench-e2e bench-e2e-run bench-e2e-callgrind \
+	bench-e2e-callgrind-run
 
 nginx-module: $(NGX_MODULE)
 
@@ -289,6 +292,22 @@ $(NGX_MODULE): tools/nginx/ngx_http_corsd_module.c tools/nginx/config \
 
 test-nginx: all $(NGX_MODULE)
 	$(Q)tests/nginx/run.sh $(B)
+
+# wrk against nginx with no CORS, with a hand-written 1000-origin map and
+# with the module + corsd, interleaved in one run (bench/e2e/run.sh; about
+# 3 minutes); the callgrind variant counts user-space instructions per
+# request instead (about 1 minute).  bench/RESULTS.md has the numbers.
+bench-e2e: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=release bench-e2e-run
+
+bench-e2e-run: all $(NGX_MODULE)
+	$(Q)bench/e2e/run.sh $(B)
+
+bench-e2e-callgrind: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=release bench-e2e-callgrind-run
+
+bench-e2e-callgrind-run: all $(NGX_MODULE)
+	$(Q)CALLGRIND=1 bench/e2e/run.sh $(B)
 
 ifeq ($(VARIANT),release)
 build: $(NGX_MODULE)
