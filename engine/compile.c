@@ -579,6 +579,7 @@ corsd_snapshot_compile(const struct corsd_policy_set *set, uint64_t generation,
 {
 	struct arena a = {0};
 	struct corsd_snapshot *s;
+	struct snap_table names_table;
 	struct corsd_regex **regexes = NULL;
 	struct corsd_str *names = NULL;
 	uint32_t *idx = NULL;
@@ -619,8 +620,8 @@ corsd_snapshot_compile(const struct corsd_policy_set *set, uint64_t generation,
 		names[i].len = set->v[i].name_len;
 		idx[i] = (uint32_t)i;
 	}
-	s = (struct corsd_snapshot *)a.p;
-	rc = table_build(&a, &s->names, names, idx, NULL, set->n);
+	/* Built into a local: table_build() may move the arena. */
+	rc = table_build(&a, &names_table, names, idx, NULL, set->n);
 	if (rc)
 		goto fail;
 
@@ -632,6 +633,7 @@ corsd_snapshot_compile(const struct corsd_policy_set *set, uint64_t generation,
 	s->size = a.len;
 	s->npolicies = (uint32_t)set->n;
 	s->policies_off = policies_off;
+	s->names = names_table;
 	s->nregexes = nregexes;
 	s->regexes = regexes;
 	free(names);

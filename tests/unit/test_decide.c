@@ -846,6 +846,60 @@ test_snapshot_lists_its_policies_in_file_order(void **state)
 	assert_int_equal(corsd_snapshot_generation(snap), 1);
 }
 
+/*
+ * The arena grows (and may move) while the policy-name table is built, at
+ * some count of policies or other: try many counts, and every name must
+ * still be found afterwards.
+ */
+static void
+test_every_policy_of_a_large_file_is_found(void **state)
+{
+	size_t cap = 200 * 80;
+	char *yaml = malloc(cap);
+	static struct corsd_answer ans;
+
+	(void)state;
+	for (int n = 1; n <= 200; n += 1 + n / 16) {
+		struct corsd_diags d;
+		struct corsd_policy_set *set;
+		struct corsd_snapshot *big;
+		size_t len = 0;
+		int err;
+
+		len += (size_t)snprintf(yaml + len, cap - len,
+					"version: 1\npolicies:\n");
+		for (int i = 0; i < n; i++)
+			len += (size_t)snprintf(yaml + len, cap - len,
+						"  p%d:\n    origins: "
+						"[https://o%d.example]\n",
+						i, i);
+		corsd_diags_init(&d);
+		set = corsd_policy_set_load_buffer("big.yaml", yaml, len, &d,
+						   &err);
+		assert_non_null(set);
+		big = corsd_snapshot_compile(set, 9, &err);
+		assert_non_null(big);
+		for (int i = 0; i < n; i++) {
+			char name[16], origin[32];
+			struct corsd_request req = { .method = S("GET") };
+
+			snprintf(name, sizeof(name), "p%d", i);
+			snprintf(origin, sizeof(origin), "https://o%d.example",
+				 i);
+			req.policy = S(name);
+			req.origin = S(origin);
+			assert_int_equal(corsd_decide(big, &req, &ans), 0);
+			if (ans.verdict != CORSD_VERDICT_ALLOW)
+				fail_msg("%d policies: '%s' not found", n,
+					 name);
+		}
+		corsd_snapshot_free(big);
+		corsd_policy_set_free(set);
+		corsd_diags_release(&d);
+	}
+	free(yaml);
+}
+
 int
 main(void)
 {
@@ -866,6 +920,7 @@ main(void)
 		cmocka_unit_test(test_answer_carries_the_policy_max_age),
 		cmocka_unit_test(
 			test_snapshot_lists_its_policies_in_file_order),
+		cmocka_unit_test(test_every_policy_of_a_large_file_is_found),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
