@@ -55,7 +55,8 @@
 //
 //	make bench    (or: build/release/bench/bench_ipc
 //	    --benchmark_min_time=0.2 --benchmark_repetitions=10
-//	    --benchmark_report_aggregates_only=true)
+//	    --benchmark_enable_random_interleaving=true
+//	    --benchmark_report_aggregates_only=true; about 80 s)
 //	CORSD_BENCH_IDLE_S=N shortens BM_IdleCpu (default 10 s).
 
 #include <benchmark/benchmark.h>

@@ -881,7 +881,7 @@ test_every_policy_of_a_large_file_is_found(void **state)
 		assert_non_null(big);
 		for (int i = 0; i < n; i++) {
 			char name[16], origin[32];
-			struct corsd_request req = { .method = S("GET") };
+			struct corsd_request req = {.method = S("GET")};
 
 			snprintf(name, sizeof(name), "p%d", i);
 			snprintf(origin, sizeof(origin), "https://o%d.example",
