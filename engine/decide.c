@@ -32,6 +32,29 @@ static const uint8_t tchar[256] = {
 
 static const char ACAPN_NAME[] = "Access-Control-Allow-Private-Network";
 
+#define SMALL_TABLE 8
+
+/* A header-name byte lowercased, or 0 when it is not a tchar: one load
+ * per byte of Access-Control-Request-Headers. */
+static const uint8_t tchar_lower[256] = {
+	['!'] = '!',   ['#'] = '#', ['$'] = '$', ['%'] = '%', ['&'] = '&',
+	['\''] = '\'', ['*'] = '*', ['+'] = '+', ['-'] = '-', ['.'] = '.',
+	['^'] = '^',   ['_'] = '_', ['`'] = '`', ['|'] = '|', ['~'] = '~',
+	['0'] = '0',   ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+	['5'] = '5',   ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+	['A'] = 'a',   ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e',
+	['F'] = 'f',   ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j',
+	['K'] = 'k',   ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o',
+	['P'] = 'p',   ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
+	['U'] = 'u',   ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
+	['Z'] = 'z',   ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd',
+	['e'] = 'e',   ['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i',
+	['j'] = 'j',   ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
+	['o'] = 'o',   ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's',
+	['t'] = 't',   ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x',
+	['y'] = 'y',   ['z'] = 'z',
+};
+
 static inline bool
 str_eq(struct corsd_str s, const char *lit, size_t len)
 {
@@ -45,8 +68,18 @@ table_find(const struct corsd_snapshot *s, const struct snap_table *t,
 	const struct snap_key *e;
 	uint32_t slot;
 
-	if (t->n == 0 || len > t->max_len)
+	if (len > t->max_len)
 		return NULL;
+	/* A few keys (policy names, methods, header names usually) are
+	 * found sooner by comparing lengths than by hashing the key. */
+	if (t->n <= SMALL_TABLE) {
+		e = snap_at(s, t->keys_off);
+		for (uint32_t i = 0; i < t->n; i++, e++)
+			if (e->len == len &&
+			    memcmp(snap_at(s, e->off), k, len) == 0)
+				return e;
+		return NULL;
+	}
 	slot = corsd_phash_lookup(snap_at(s, t->ph_off), k, len);
 	e = (const struct snap_key *)snap_at(s, t->keys_off) + slot;
 	if (e->len != len || memcmp(snap_at(s, e->off), k, len) != 0)
@@ -271,30 +304,31 @@ check_headers(const struct corsd_snapshot *s, const struct snap_policy *p,
 {
 	char lower[CORSD_ACRH_MAX];
 	size_t i = 0, names = 0, out = ans->block_len;
+	/* i only moves forward and every step is bounded by h.len. */
 
 	if (h.len > CORSD_ACRH_MAX)
 		return CORSD_REASON_HEADERS_TOO_LONG;
-	while (i < h.len) {
+	for (;;) {
 		size_t start, len;
 		bool listed;
+		uint8_t c;
 
-		while (i < h.len && (h.p[i] == ' ' || h.p[i] == '\t'))
+		/* Empty elements and the OWS around commas, in one run. */
+		while (i < h.len &&
+		       (h.p[i] == ',' || h.p[i] == ' ' || h.p[i] == '\t'))
 			i++;
+		if (i == h.len)
+			break;
 		start = i;
-		while (i < h.len && tchar[(unsigned char)h.p[i]]) {
-			char c = h.p[i];
-
-			lower[i] = c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
+		while (i < h.len && (c = tchar_lower[(unsigned char)h.p[i]])) {
+			lower[i] = (char)c;
 			i++;
 		}
 		len = i - start;
 		while (i < h.len && (h.p[i] == ' ' || h.p[i] == '\t'))
 			i++;
-		if (i < h.len && h.p[i] != ',')
+		if (len == 0 || (i < h.len && h.p[i] != ','))
 			return CORSD_REASON_HEADERS_MALFORMED;
-		i++;
-		if (len == 0)
-			continue;
 		if (++names > CORSD_ACRH_NAMES_MAX)
 			return CORSD_REASON_HEADERS_TOO_MANY;
 		listed = table_find(s, &p->headers, lower + start, len) != NULL;

@@ -127,7 +127,18 @@ static const char policy_yaml[] =
 	"  pna:\n"
 	"    origins: [https://app.example.com]\n"
 	"    private_network: true\n"
-	"    preflight_status: 200\n";
+	"    preflight_status: 200\n"
+	/* More keys than decide() scans linearly: the hashed path. */
+	"  wide:\n"
+	"    origins: [https://o1.example, https://o2.example, "
+	"https://o3.example,\n"
+	"              https://o4.example, https://o5.example, "
+	"https://o6.example,\n"
+	"              https://o7.example, https://o8.example, "
+	"https://o9.example,\n"
+	"              https://o10.example]\n"
+	"    methods: [M1, M2, M3, M4, M5, M6, M7, M8, M9, M10]\n"
+	"    allow_headers: [H1, H2, H3, H4, H5, H6, H7, H8, H9, H10]\n";
 
 struct dcase {
 	const char *name;
@@ -813,6 +824,33 @@ test_private_network_and_reject_behaviours(void **state)
 }
 
 static void
+test_large_tables_are_looked_up_by_hash(void **state)
+{
+	static const struct dcase t[] = {
+		{"the tenth origin, method and header", "wide", "OPTIONS",
+		 "https://o10.example", "M10", "h10, H1", NULL, ALLOW, 204,
+		 R_OK,
+		 "Access-Control-Allow-Origin: https://o10.example\n"
+		 "Access-Control-Allow-Methods: M1, M2, M3, M4, M5, M6, M7, "
+		 "M8, M9, M10\n"
+		 "Access-Control-Allow-Headers: H1, H2, H3, H4, H5, H6, H7, "
+		 "H8, H9, H10\n" VARY_PF,
+		 NULL},
+		{"an eleventh origin is not there", "wide", "GET",
+		 "https://o11.example", NULL, NULL, NULL, PASS, 0,
+		 CORSD_REASON_ORIGIN_NOT_ALLOWED, "Vary: Origin\n", NULL},
+		{"an eleventh method is not there", "wide", "OPTIONS",
+		 "https://o1.example", "M11", NULL, NULL, DENY, 405,
+		 CORSD_REASON_METHOD_NOT_ALLOWED, VARY_PF, NULL},
+		{"an eleventh header is not there", "wide", "OPTIONS",
+		 "https://o1.example", "M1", "h11", NULL, DENY, 403,
+		 CORSD_REASON_HEADER_NOT_ALLOWED, VARY_PF, NULL},
+	};
+	(void)state;
+	RUN(t);
+}
+
+static void
 test_answer_carries_the_policy_max_age(void **state)
 {
 	struct corsd_request req = {.policy = S("mdn"),
@@ -836,13 +874,14 @@ test_snapshot_lists_its_policies_in_file_order(void **state)
 	struct corsd_str n;
 
 	(void)state;
-	assert_int_equal(corsd_snapshot_policy_count(snap), 19);
+	assert_int_equal(corsd_snapshot_policy_count(snap), 20);
 	n = corsd_snapshot_policy_name(snap, 0);
 	assert_int_equal(n.len, 3);
 	assert_memory_equal(n.p, "mdn", 3);
 	n = corsd_snapshot_policy_name(snap, 18);
+	assert_memory_equal(corsd_snapshot_policy_name(snap, 19).p, "wide", 4);
 	assert_memory_equal(n.p, "pna", 3);
-	assert_null(corsd_snapshot_policy_name(snap, 19).p);
+	assert_null(corsd_snapshot_policy_name(snap, 20).p);
 	assert_int_equal(corsd_snapshot_generation(snap), 1);
 }
 
@@ -917,6 +956,7 @@ main(void)
 		cmocka_unit_test(test_origin_rules_resist_look_alikes),
 		cmocka_unit_test(test_acrh_parsing_is_tolerant_and_bounded),
 		cmocka_unit_test(test_private_network_and_reject_behaviours),
+		cmocka_unit_test(test_large_tables_are_looked_up_by_hash),
 		cmocka_unit_test(test_answer_carries_the_policy_max_age),
 		cmocka_unit_test(
 			test_snapshot_lists_its_policies_in_file_order),
