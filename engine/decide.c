@@ -202,18 +202,21 @@ match_origin(const struct corsd_snapshot *s, const struct snap_policy *p,
 		return MATCH_MALFORMED;
 	if (table_find(s, &p->anyport, v.no_port.p, v.no_port.len))
 		return SNAP_MATCHED;
-	if (p->suffix.n && v.host.len && v.host.p[0] != '[') {
-		/* Longest suffix first; the apex itself never matches, so
-		 * only suffixes that start at a dot inside the host count. */
-		for (size_t i = 1; i < v.host.len; i++) {
-			size_t slen = v.host.len - i;
+	if (p->suffix.n && v.host.len > p->suffix_min_len &&
+	    v.host.p[0] != '[') {
+		/* Only suffixes as long as some configured one can match:
+		 * look for dots in that window of the host alone, longest
+		 * suffix first.  The apex never matches (i >= 1). */
+		size_t len = v.host.len;
+		size_t i =
+			len > p->suffix.max_len ? len - p->suffix.max_len : 1;
+
+		for (; i <= len - p->suffix_min_len; i++) {
 			const struct snap_key *e;
 
-			if (slen < p->suffix_min_len)
-				break;
-			if (v.host.p[i] != '.' || slen > p->suffix.max_len)
+			if (v.host.p[i] != '.')
 				continue;
-			e = table_find(s, &p->suffix, v.host.p + i, slen);
+			e = table_find(s, &p->suffix, v.host.p + i, len - i);
 			if (e && suffix_rule_ok(s, e, p, &v))
 				return SNAP_MATCHED;
 		}
