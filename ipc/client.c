@@ -28,6 +28,7 @@
 #include "os.h"
 
 #define CLIENT_SPIN_NS	30000u /* spin this long before sleeping */
+#define CLIENT_PAUSE_NS 2000u  /* of which this long without yielding */
 #define CLIENT_RETRY_MS 20u    /* re-attach attempts at most this often */
 #define CLIENT_STALE_MS 1000u  /* a tick older than this: corsd is gone */
 #define CLIENT_CHECK_MS 50u    /* look for a new or dead corsd this often */
@@ -348,8 +349,14 @@ round_trip(struct corsd_client *c, const struct corsd_request *r,
 		now = corsd_os_now_ns();
 		if (now >= deadline)
 			return -CORSD_ETIMEDOUT;
-		if (now - t0 < CLIENT_SPIN_NS)
+		if (now - t0 < CLIENT_SPIN_NS) {
+			/* corsd on another core answers within the pause;
+			 * past it, corsd may be waiting for this CPU (woken
+			 * onto it, or sharing it): let it run. */
+			if (now - t0 >= CLIENT_PAUSE_NS)
+				corsd_os_yield();
 			continue;
+		}
 		/* W1, W2: say we sleep, then look once more. */
 		atomic_store_explicit(&s->waiting, 1, memory_order_seq_cst);
 		rep = atomic_load_explicit(&s->rep_seq, memory_order_seq_cst);

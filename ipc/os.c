@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,12 @@ corsd_os_futex_wake(_Atomic uint32_t *addr, int n)
 {
 	syscall(SYS_futex, (void *)(uintptr_t)addr, FUTEX_WAKE, n, NULL, NULL,
 		0);
+}
+
+void
+corsd_os_yield(void)
+{
+	sched_yield();
 }
 
 uint64_t

@@ -22,6 +22,10 @@ int corsd_os_futex_wait(_Atomic uint32_t *addr, uint32_t expected,
 /* Wake up to n sleepers on addr. */
 void corsd_os_futex_wake(_Atomic uint32_t *addr, int n);
 
+/* Let another runnable thread on this CPU run (sched_yield(2)); returns at
+ * once when there is none. */
+void corsd_os_yield(void);
+
 /* CLOCK_MONOTONIC in ns, and in ms (coarse clock: a few ns per call). */
 uint64_t corsd_os_now_ns(void);
 uint64_t corsd_os_now_ms(void);

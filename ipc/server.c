@@ -27,6 +27,7 @@
 #include "server_int.h"
 
 #define SLEEP_NS (100 * 1000000ll) /* re-check *stop this often */
+#define PAUSE_NS 2000u /* after work, spin this long before yielding */
 
 struct corsd_server {
 	/* corsd's own copy of the geometry: never re-read from shm. */
@@ -399,6 +400,7 @@ corsd_server_serve(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
 	if (!w || !ans)
 		goto out;
 	while (!atomic_load_explicit(stop, memory_order_relaxed)) {
+		uint64_t quiet;
 		uint32_t bell;
 
 		if (serve_pending(s, fn, ctx, st, w, ans)) {
@@ -408,8 +410,16 @@ corsd_server_serve(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
 		}
 		/* Spin a while after work: the next request of a busy
 		 * server comes sooner than a futex round trip. */
-		if ((++idle & 63) || corsd_os_now_ns() - last < s->spin_ns) {
+		if (++idle & 63) {
 			corsd_os_cpu_relax();
+			continue;
+		}
+		quiet = corsd_os_now_ns() - last;
+		if (quiet < s->spin_ns) {
+			/* Past the first microseconds, spin yielding: the
+			 * worker we wait for may be runnable on this CPU. */
+			if (quiet >= PAUSE_NS)
+				corsd_os_yield();
 			continue;
 		}
 		bell = atomic_load_explicit(&s->slots->doorbell,
