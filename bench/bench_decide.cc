@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "bench_cases.h"
+#include "bench_main.h"
 
 namespace {
 
@@ -331,27 +332,10 @@ main(int argc, char **argv)
 	benchmark::RegisterBenchmark("BM_Load/100000", BM_Load, BP_100K)
 		->Unit(benchmark::kMillisecond);
 
-	// A reporter given to RunSpecifiedBenchmarks() ignores
-	// --benchmark_color, so apply it here ("auto": colour on a tty).
-	bool color = isatty(STDOUT_FILENO);
-	for (int i = 1; i < argc; i++) {
-		std::string a = argv[i], k = "--benchmark_color=";
+	int rc = bench_run<GoalReporter>(argc, argv);
 
-		if (a.rfind(k, 0) == 0) {
-			std::string v = a.substr(k.size());
-
-			if (v != "auto")
-				color = v == "true" || v == "yes" || v == "1";
-		}
-	}
-	benchmark::Initialize(&argc, argv);
-	if (benchmark::ReportUnrecognizedArguments(argc, argv))
-		return 1;
-	GoalReporter reporter(
-		color ? benchmark::ConsoleReporter::OO_ColorTabular :
-			benchmark::ConsoleReporter::OO_Tabular);
-	benchmark::RunSpecifiedBenchmarks(&reporter);
-	benchmark::Shutdown();
+	if (rc)
+		return rc;
 	for (auto &s : snapshots)
 		corsd_snapshot_free(s);
 	// Missed goals are reported, not failed: `make bench` measures.

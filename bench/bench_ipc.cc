@@ -83,6 +83,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_main.h"
 #include "corsd_client.h"
 #include "corsd_engine.h"
 extern "C" {
@@ -1345,29 +1346,10 @@ main(int argc, char **argv)
 		->Repetitions(1)
 		->Unit(benchmark::kSecond);
 
-	// A reporter given to RunSpecifiedBenchmarks() ignores
-	// --benchmark_color, so apply it here ("auto": colour on a tty).
-	bool color = isatty(STDOUT_FILENO);
-	for (int i = 1; i < argc; i++) {
-		std::string a = argv[i], k = "--benchmark_color=";
+	int rc = bench_run<GoalReporter>(argc, argv);
 
-		if (a.rfind(k, 0) == 0) {
-			std::string v = a.substr(k.size());
-
-			if (v != "auto")
-				color = v == "true" || v == "yes" || v == "1";
-		}
-	}
-	benchmark::Initialize(&argc, argv);
-	if (benchmark::ReportUnrecognizedArguments(argc, argv))
-		return 1;
-	GoalReporter reporter(
-		color ? benchmark::ConsoleReporter::OO_ColorTabular :
-			benchmark::ConsoleReporter::OO_Tabular);
-	benchmark::RunSpecifiedBenchmarks(&reporter);
-	benchmark::Shutdown();
 	corsd_client_close(client);
 	client = nullptr;
 	stop_all();
-	return 0;
+	return rc;
 }
