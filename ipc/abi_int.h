@@ -32,7 +32,7 @@
 
 #include "corsd_types.h"
 
-#define CORSD_ABI_VERSION   1u
+#define CORSD_ABI_VERSION   2u
 #define CORSD_CACHE_MAGIC   0x454843414344534fULL /* "OSDCACHE" */
 #define CORSD_SLOTS_MAGIC   0x53544f4c5344534fULL /* "OSDSLOTS" */
 #define CORSD_SLOTS_MAX	    1024u
@@ -89,25 +89,29 @@ struct corsd_wire_request {
  * corsd writes rc, answer and rep_seq.  owner is claimed by the worker
  * with a compare-and-swap from 0 and cleared by the worker on close or by
  * corsd when the owner is dead.
+ *
+ * Each writer's fields share cache lines only with what travels with
+ * them: req_seq heads the request (corsd reads both in one transfer),
+ * rep_seq heads the answer (the worker likewise), and the worker's
+ * counters have lines of their own, so a round trip moves each line once.
  */
 struct corsd_slot {
 	_Atomic uint32_t owner;	      /* pid, 0 when free */
-	_Atomic uint32_t req_seq;     /* worker: bumped after writing req */
-	_Atomic uint32_t rep_seq;     /* corsd: = req_seq once answered */
 	_Atomic uint32_t waiting;     /* worker sleeps on rep_seq */
 	_Atomic uint64_t owner_start; /* owner's start time (pid reuse) */
 	/* Worker-side counters: only the owner writes them, so workers
 	 * never contend on a cache line for statistics. */
-	_Atomic uint64_t n_requests;
+	_Alignas(64) _Atomic uint64_t n_requests;
 	_Atomic uint64_t n_hits;
 	_Atomic uint64_t n_misses;
 	_Atomic uint64_t n_timeouts;
 	_Atomic uint64_t n_sleeps;
 	_Atomic uint64_t lat[CORSD_LAT_BUCKETS];
-	uint64_t pad0[2];
+	_Alignas(64) _Atomic uint32_t req_seq; /* worker: bumped after req */
+	uint32_t pad0;
 	struct corsd_wire_request req;
+	_Alignas(64) _Atomic uint32_t rep_seq; /* corsd: = req_seq, answered */
 	int32_t rc; /* 0 or -CORSD_E*: corsd's verdict on req */
-	uint32_t pad1;
 	struct corsd_answer answer;
 };
 
@@ -179,7 +183,14 @@ struct corsd_cache_hdr {
 };
 
 _Static_assert(sizeof(struct corsd_answer) % 8 == 0, "answer is 8-aligned");
-_Static_assert(offsetof(struct corsd_slot, req) == 240, "slot layout");
+_Static_assert(offsetof(struct corsd_slot, req_seq) % 64 == 0 &&
+		       offsetof(struct corsd_slot, rep_seq) % 64 == 0 &&
+		       offsetof(struct corsd_slot, n_requests) % 64 == 0 &&
+		       offsetof(struct corsd_slot, req) ==
+			       offsetof(struct corsd_slot, req_seq) + 8 &&
+		       offsetof(struct corsd_slot, answer) ==
+			       offsetof(struct corsd_slot, rep_seq) + 8,
+	       "slot layout: one writer per cache line");
 _Static_assert(sizeof(struct corsd_slots_hdr) == 256, "slots header size");
 _Static_assert(offsetof(struct corsd_slots_hdr, doorbell) == 64,
 	       "doorbell on its own cache line");
