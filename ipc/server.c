@@ -254,10 +254,15 @@ cache_insert(struct corsd_server *s, const struct corsd_request *r,
 	     struct corsd_serve_stats *st)
 {
 	char key[CORSD_CACHE_KEY_MAX];
-	size_t klen = corsd_cache_key(r, key);
+	size_t klen;
 	uint64_t hash;
 	uint32_t set;
 
+	/* What corsd_cache_insert() would refuse, refused before the key is
+	 * built: the next posting waits for this thread. */
+	if (ans->max_age == 0 || ans->block_len > CORSD_CACHE_BLOCK_MAX)
+		return;
+	klen = corsd_cache_key(r, key);
 	if (!klen)
 		return;
 	hash = corsd_cache_hash(key, klen);
