@@ -515,8 +515,6 @@ out:
 	return rc;
 }
 
-static const char *const default_methods[] = {"GET", "HEAD", "POST"};
-
 static int
 compile_policy(struct arena *a, const struct corsd_policy *p, uint32_t off,
 	       struct corsd_regex **regexes, uint32_t *nregexes)
@@ -553,26 +551,6 @@ compile_policy(struct arena *a, const struct corsd_policy *p, uint32_t off,
 	return rc;
 }
 
-/*
- * The loader fills in GET, HEAD, POST when methods are omitted; a set
- * built by hand (tests, benchmarks) may leave them empty, so the default
- * is applied here too.
- */
-static void
-apply_default_methods(const struct corsd_policy *in, struct corsd_policy *p,
-		      size_t *lens)
-{
-	*p = *in;
-	if (p->methods.n || p->methods.wildcard)
-		return;
-	for (size_t i = 0; i < 3; i++)
-		lens[i] = strlen(default_methods[i]);
-	p->methods.n = 3;
-	/* Read-only use: compile never writes through these. */
-	p->methods.v = (char **)(uintptr_t)default_methods;
-	p->methods.len = lens;
-}
-
 struct corsd_snapshot *
 corsd_snapshot_compile(const struct corsd_policy_set *set, uint64_t generation,
 		       int *err)
@@ -605,12 +583,8 @@ corsd_snapshot_compile(const struct corsd_policy_set *set, uint64_t generation,
 	if (hdr_off != 0 || !policies_off)
 		goto fail;
 	for (size_t i = 0; i < set->n; i++) {
-		struct corsd_policy p;
-		size_t lens[3];
-
-		apply_default_methods(&set->v[i], &p, lens);
 		rc = compile_policy(
-			&a, &p,
+			&a, &set->v[i],
 			policies_off +
 				(uint32_t)(i * sizeof(struct snap_policy)),
 			regexes, &nregexes);

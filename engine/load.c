@@ -1487,7 +1487,9 @@ load_policy(struct loader *ld, const struct key *k)
 	free(ps.dups.slot);
 	if (r < 0)
 		return -1;
-	if (!ps.seen[K_METHODS]) {
+	/* Omitted, or an empty list: the default, GET, HEAD, POST (the
+	 * compiler takes the model as it is). */
+	if (ps.p->methods.n == 0 && !ps.p->methods.wildcard) {
 		for (size_t i = 0; i < 3; i++)
 			if (list_push(ld, &ps.p->methods, default_methods[i],
 				      strlen(default_methods[i])))

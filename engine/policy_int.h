@@ -87,7 +87,7 @@ struct corsd_policy {
 	size_t norigins;
 	bool origin_any;		/* "*" listed */
 	bool origin_null;		/* "null" listed */
-	struct corsd_name_list methods; /* omitted: GET, HEAD, POST */
+	struct corsd_name_list methods; /* omitted or []: GET, HEAD, POST */
 	struct corsd_name_list allow_headers;
 	struct corsd_name_list expose_headers;
 	bool credentials;

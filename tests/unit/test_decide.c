@@ -44,6 +44,10 @@ static const char policy_yaml[] =
 	"    allow_headers: [origin, x-requested-with]\n"
 	"    max_age: 86400\n"
 	"    preflight_status: 200\n"
+	/* An empty methods list means the default, as if omitted. */
+	"  empty-methods:\n"
+	"    origins: [https://foo.bar.org]\n"
+	"    methods: []\n"
 	"  mdn-custom:\n"
 	"    origins: [https://foo.bar.org]\n"
 	"    allow_headers: [X-Custom-Header, Upgrade-Insecure-Requests]\n"
@@ -318,6 +322,12 @@ test_mdn_preflight_examples_hold(void **state)
 		 "Access-Control-Allow-Methods: GET, HEAD, POST\n"
 		 "Access-Control-Allow-Headers: X-Custom-Header, "
 		 "Upgrade-Insecure-Requests\n" VARY_PF,
+		 NULL},
+		{"an empty methods list answers as the default",
+		 "empty-methods", "OPTIONS", "https://foo.bar.org", "POST",
+		 NULL, NULL, ALLOW, 204, R_OK,
+		 "Access-Control-Allow-Origin: https://foo.bar.org\n"
+		 "Access-Control-Allow-Methods: GET, HEAD, POST\n" VARY_PF,
 		 NULL},
 		{"a header outside the custom list is refused", "mdn-custom",
 		 "OPTIONS", "https://foo.bar.org", "POST", "x-other", NULL,
@@ -874,14 +884,14 @@ test_snapshot_lists_its_policies_in_file_order(void **state)
 	struct corsd_str n;
 
 	(void)state;
-	assert_int_equal(corsd_snapshot_policy_count(snap), 20);
+	assert_int_equal(corsd_snapshot_policy_count(snap), 21);
 	n = corsd_snapshot_policy_name(snap, 0);
 	assert_int_equal(n.len, 3);
 	assert_memory_equal(n.p, "mdn", 3);
-	n = corsd_snapshot_policy_name(snap, 18);
-	assert_memory_equal(corsd_snapshot_policy_name(snap, 19).p, "wide", 4);
+	n = corsd_snapshot_policy_name(snap, 19);
+	assert_memory_equal(corsd_snapshot_policy_name(snap, 20).p, "wide", 4);
 	assert_memory_equal(n.p, "pna", 3);
-	assert_null(corsd_snapshot_policy_name(snap, 20).p);
+	assert_null(corsd_snapshot_policy_name(snap, 21).p);
 	assert_int_equal(corsd_snapshot_generation(snap), 1);
 }
 
