@@ -13,29 +13,12 @@
 #include "policy_int.h"
 #include "snapshot_int.h"
 
-/* RFC 9110 tchar: the bytes a method or header-name token may hold. */
-static const uint8_t tchar[256] = {
-	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
-	['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
-	['`'] = 1, ['|'] = 1, ['~'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1,
-	['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
-	['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
-	['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
-	['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1,
-	['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,
-	['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1,
-	['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
-	['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
-	['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
-	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
-};
-
 static const char ACAPN_NAME[] = "Access-Control-Allow-Private-Network";
 
 #define SMALL_TABLE 8
 
-/* A header-name byte lowercased, or 0 when it is not a tchar: one load
- * per byte of Access-Control-Request-Headers. */
+/* RFC 9110 tchar, the bytes of a method or header-name token: each one
+ * lowercased, 0 for every other byte.  One load per byte tells both. */
 static const uint8_t tchar_lower[256] = {
 	['!'] = '!',   ['#'] = '#', ['$'] = '$', ['%'] = '%', ['&'] = '&',
 	['\''] = '\'', ['*'] = '*', ['+'] = '+', ['-'] = '-', ['.'] = '.',
@@ -275,7 +258,7 @@ static bool
 is_token(struct corsd_str t)
 {
 	for (size_t i = 0; i < t.len; i++)
-		if (!tchar[(unsigned char)t.p[i]])
+		if (!tchar_lower[(unsigned char)t.p[i]])
 			return false;
 	return t.len > 0;
 }
