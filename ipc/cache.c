@@ -63,10 +63,13 @@ put_str(char *key, size_t at, struct corsd_str s)
 size_t
 corsd_cache_key(const struct corsd_request *r, char key[CORSD_CACHE_KEY_MAX])
 {
-	bool preflight = r->origin.p && r->acrm.p && r->method.len == 7 &&
-			 memcmp(r->method.p, "OPTIONS", 7) == 0;
-	char kind = !r->origin.p ? 'N' : preflight ? 'P' : 'A';
+	char kind = 'A';
 	size_t at;
+
+	if (!r->origin.p)
+		kind = 'N';
+	else if (corsd_request_is_preflight(r))
+		kind = 'P';
 
 	/* An absent policy and an empty one both name no policy. */
 	at = put(key, 0, &kind, 1);
@@ -140,8 +143,7 @@ corsd_cache_insert(struct corsd_cache_hdr *h, const char *key, size_t len,
 	uint64_t ttl = ttl_ms;
 	uint32_t s;
 
-	if (ans->max_age == 0 || ans->block_len > CORSD_CACHE_BLOCK_MAX ||
-	    len == 0 || len > CORSD_CACHE_KEY_MAX)
+	if (!corsd_cache_wants(ans) || len == 0 || len > CORSD_CACHE_KEY_MAX)
 		return;
 	if (ans->max_age != CORSD_MAX_AGE_NONE &&
 	    (uint64_t)ans->max_age * 1000u < ttl)

@@ -220,11 +220,8 @@ corsd_client_epoch(const struct corsd_client *c)
 static int
 unavailable(const struct corsd_request *r, struct corsd_answer *ans)
 {
-	bool preflight = r->origin.p && r->acrm.p && r->method.len == 7 &&
-			 memcmp(r->method.p, "OPTIONS", 7) == 0;
-
 	ans->verdict = CORSD_VERDICT_UNAVAILABLE;
-	ans->flags = preflight ? CORSD_ANSWER_PREFLIGHT : 0;
+	ans->flags = corsd_request_is_preflight(r) ? CORSD_ANSWER_PREFLIGHT : 0;
 	ans->status = 0;
 	ans->reason = CORSD_REASON_UNAVAILABLE;
 	ans->nheaders = 0;

@@ -258,9 +258,8 @@ cache_insert(struct corsd_server *s, const struct corsd_request *r,
 	uint64_t hash;
 	uint32_t set;
 
-	/* What corsd_cache_insert() would refuse, refused before the key is
-	 * built: the next posting waits for this thread. */
-	if (ans->max_age == 0 || ans->block_len > CORSD_CACHE_BLOCK_MAX)
+	/* Before the key is built: the next posting waits for this thread. */
+	if (!corsd_cache_wants(ans))
 		return;
 	klen = corsd_cache_key(r, key);
 	if (!klen)
