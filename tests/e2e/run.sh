@@ -124,23 +124,9 @@ LOCATIONS="api other readonly star cred cached nocache grant revoke"
 
 nginx_conf() {
 	local l
+	h_nginx_preamble
 	cat <<EOF
-load_module $MODULE;
-daemon off;
-master_process on;
-worker_processes 2;
-error_log logs/error.log info;
-pid logs/nginx.pid;
-$T_USER_LINE
-events { worker_connections 256; }
-http {
-    client_body_temp_path tmp/body;
-    proxy_temp_path tmp/proxy;
-    fastcgi_temp_path tmp/fastcgi;
-    uwsgi_temp_path tmp/uwsgi;
-    scgi_temp_path tmp/scgi;
     types { text/html html; }
-    corsd_instance $T_INSTANCE;
     corsd_timeout 1s;
     corsd_unavailable closed;
     log_format e2e '\$request_method \$uri \$status'

@@ -268,8 +268,10 @@ h_since_stop_ms() {
 
 # ---- nginx under test -----------------------------------------------------
 
-h_nginx_conf() {
-	# $1 http_config, $2 config, $3 port
+# The start of every nginx.conf under test, up to and into "http {": the
+# module, the process setup, and temp paths under the prefix.  Shared with
+# tests/e2e, which writes its own servers after it.
+h_nginx_preamble() {
 	cat <<EOF
 load_module $MODULE;
 daemon off;
@@ -280,13 +282,20 @@ pid logs/nginx.pid;
 $T_USER_LINE
 events { worker_connections 256; }
 http {
-    access_log logs/access.log;
     client_body_temp_path tmp/body;
     proxy_temp_path tmp/proxy;
     fastcgi_temp_path tmp/fastcgi;
     uwsgi_temp_path tmp/uwsgi;
     scgi_temp_path tmp/scgi;
     corsd_instance $T_INSTANCE;
+EOF
+}
+
+h_nginx_conf() {
+	# $1 http_config, $2 config, $3 port
+	h_nginx_preamble
+	cat <<EOF
+    access_log logs/access.log;
     upstream app { server 127.0.0.1:$T_UPORT; }
 $1
     server {
