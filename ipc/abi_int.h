@@ -19,9 +19,11 @@
  *
  * The doorbell is a bitmap with one bit per slot: a worker that posts a
  * request sets its bit; a serving thread finds work with a find-first-set
- * over 64 slots at a time instead of visiting idle slots one by one, and
- * claims a bit with an atomic fetch-and so that exactly one thread serves
- * a posting.
+ * over 64 slots at a time instead of visiting idle slots one by one.  One
+ * thread at a time serves a slot (corsd's private flag per slot); it
+ * clears the bit after answering and then looks at the slot once more.
+ * While spinning, a serving thread also watches the req_seq of the slot
+ * it answered last, which a busy worker writes again soonest.
  */
 #ifndef CORSD_ABI_INT_H
 #define CORSD_ABI_INT_H
@@ -32,7 +34,7 @@
 
 #include "corsd_types.h"
 
-#define CORSD_ABI_VERSION   2u
+#define CORSD_ABI_VERSION   3u
 #define CORSD_CACHE_MAGIC   0x454843414344534fULL /* "OSDCACHE" */
 #define CORSD_SLOTS_MAGIC   0x53544f4c5344534fULL /* "OSDSLOTS" */
 #define CORSD_SLOTS_MAX	    1024u
@@ -72,7 +74,11 @@ enum corsd_wire_field {
 	 CORSD_WIRE_ORIGIN_MAX + CORSD_WIRE_ACRM_MAX + CORSD_WIRE_ACRH_MAX + \
 	 CORSD_WIRE_ACRPN_MAX)
 
-/* A request: field i is bytes[off(i), off(i) + len[i]), present if bit i. */
+/*
+ * A request: the present fields (bit i of present) packed in enum order,
+ * each len[i] bytes, from bytes[0].  Packed, a typical request shares the
+ * cache line of req_seq, so corsd fetches one line, not one per field.
+ */
 struct corsd_wire_request {
 	uint16_t len[CORSD_WIRE__COUNT];
 	uint16_t present; /* bit per enum corsd_wire_field */
@@ -203,25 +209,6 @@ _Static_assert(offsetof(struct corsd_cache_entry, key) == 32,
 	       "cache entry layout");
 _Static_assert(sizeof(struct corsd_cache_entry) % 64 == 0,
 	       "cache entries are whole cache lines");
-
-/* Offsets of the wire fields inside corsd_wire_request.bytes. */
-static inline size_t
-corsd_wire_off(enum corsd_wire_field f)
-{
-	static const uint16_t off[CORSD_WIRE__COUNT] = {
-		0,
-		CORSD_WIRE_POLICY_MAX,
-		CORSD_WIRE_POLICY_MAX + CORSD_WIRE_METHOD_MAX,
-		CORSD_WIRE_POLICY_MAX + CORSD_WIRE_METHOD_MAX +
-			CORSD_WIRE_ORIGIN_MAX,
-		CORSD_WIRE_POLICY_MAX + CORSD_WIRE_METHOD_MAX +
-			CORSD_WIRE_ORIGIN_MAX + CORSD_WIRE_ACRM_MAX,
-		CORSD_WIRE_POLICY_MAX + CORSD_WIRE_METHOD_MAX +
-			CORSD_WIRE_ORIGIN_MAX + CORSD_WIRE_ACRM_MAX +
-			CORSD_WIRE_ACRH_MAX,
-	};
-	return off[f];
-}
 
 static inline size_t
 corsd_wire_max(enum corsd_wire_field f)

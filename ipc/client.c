@@ -270,17 +270,20 @@ attached_and_live(struct corsd_client *c, uint64_t now_ms)
 	return true;
 }
 
-static void
-write_field(struct corsd_wire_request *w, enum corsd_wire_field f,
+/* Append field @f at @off (see struct corsd_wire_request); return the
+ * offset of the next one. */
+static size_t
+write_field(struct corsd_wire_request *w, size_t off, enum corsd_wire_field f,
 	    struct corsd_str s)
 {
 	if (!s.p) {
 		w->len[f] = 0;
-		return;
+		return off;
 	}
 	w->present |= (uint16_t)(1u << f);
 	w->len[f] = (uint16_t)s.len;
-	memcpy(w->bytes + corsd_wire_off(f), s.p, s.len);
+	memcpy(w->bytes + off, s.p, s.len);
+	return off + s.len;
 }
 
 static unsigned
@@ -303,25 +306,30 @@ count(_Atomic uint64_t *ctr)
 		memory_order_relaxed);
 }
 
-/* Post the request and wait for rep_seq to reach it, until @deadline. */
+/*
+ * Post the request and wait for rep_seq to reach it, at most the handle's
+ * timeout.  *@t0 is when the request was posted: the clock is read after
+ * posting, so that corsd works while this thread reads it.
+ */
 static int
 round_trip(struct corsd_client *c, const struct corsd_request *r,
-	   struct corsd_answer *ans, uint64_t t0)
+	   struct corsd_answer *ans, uint64_t *t0)
 {
 	struct corsd_slot *s = c->slot;
 	struct corsd_slots_hdr *sh = c->slots;
-	uint64_t deadline = t0 + (uint64_t)c->timeout_ms * 1000000u, now;
+	uint64_t deadline, now;
 	uint64_t bit = 1ull << (c->slot_idx % 64);
 	uint32_t seq, rep;
 	uint16_t nh, bl;
+	size_t off = 0;
 
 	s->req.present = 0;
-	write_field(&s->req, CORSD_WIRE_POLICY, r->policy);
-	write_field(&s->req, CORSD_WIRE_METHOD, r->method);
-	write_field(&s->req, CORSD_WIRE_ORIGIN, r->origin);
-	write_field(&s->req, CORSD_WIRE_ACRM, r->acrm);
-	write_field(&s->req, CORSD_WIRE_ACRH, r->acrh);
-	write_field(&s->req, CORSD_WIRE_ACRPN, r->acrpn);
+	off = write_field(&s->req, off, CORSD_WIRE_POLICY, r->policy);
+	off = write_field(&s->req, off, CORSD_WIRE_METHOD, r->method);
+	off = write_field(&s->req, off, CORSD_WIRE_ORIGIN, r->origin);
+	off = write_field(&s->req, off, CORSD_WIRE_ACRM, r->acrm);
+	off = write_field(&s->req, off, CORSD_WIRE_ACRH, r->acrh);
+	write_field(&s->req, off, CORSD_WIRE_ACRPN, r->acrpn);
 	seq = atomic_load_explicit(&s->req_seq, memory_order_relaxed) + 1;
 	/* R1: the request bytes above are visible before the new seq. */
 	atomic_store_explicit(&s->req_seq, seq, memory_order_release);
@@ -333,6 +341,8 @@ round_trip(struct corsd_client *c, const struct corsd_request *r,
 					  memory_order_release);
 		corsd_os_futex_wake(&sh->doorbell, 1);
 	}
+	*t0 = corsd_os_now_ns();
+	deadline = *t0 + (uint64_t)c->timeout_ms * 1000000u;
 
 	for (unsigned i = 0;; i++) {
 		/* A2: pairs with R3; the answer is complete once seen. */
@@ -346,11 +356,11 @@ round_trip(struct corsd_client *c, const struct corsd_request *r,
 		now = corsd_os_now_ns();
 		if (now >= deadline)
 			return -CORSD_ETIMEDOUT;
-		if (now - t0 < CLIENT_SPIN_NS) {
+		if (now - *t0 < CLIENT_SPIN_NS) {
 			/* corsd on another core answers within the pause;
 			 * past it, corsd may be waiting for this CPU (woken
 			 * onto it, or sharing it): let it run. */
-			if (now - t0 >= CLIENT_PAUSE_NS)
+			if (now - *t0 >= CLIENT_PAUSE_NS)
 				corsd_os_yield();
 			continue;
 		}
@@ -428,8 +438,7 @@ corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
 	}
 	count(&c->slot->n_misses);
 
-	t0 = corsd_os_now_ns();
-	rc = round_trip(c, &r, ans, t0);
+	rc = round_trip(c, &r, ans, &t0);
 	if (rc == -CORSD_ETIMEDOUT) {
 		count(&c->slot->n_timeouts);
 		c->suspect = true;

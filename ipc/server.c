@@ -14,6 +14,8 @@
  *   R3 (rep_seq store, release) pairs with A2 in round_trip()
  *   F3 (seq_cst fence) before the waiting load pairs with W1/W2
  *   S1/S2 (sleepers increment, pending loads, seq_cst) pair with D1/D2
+ *   C1 (pending fetch_and, seq_cst) + the req_seq re-check pair with
+ *      R1 + D1: a posting either is seen or sets its bit again
  *   R4 (generation store, release) pairs with A3 in the client
  */
 #include <errno.h>
@@ -28,6 +30,8 @@
 
 #define SLEEP_NS (100 * 1000000ll) /* re-check *stop this often */
 #define PAUSE_NS 2000u /* after work, spin this long before yielding */
+/* The answer's head: rep_seq, rc, verdict, headers, the block's start. */
+#define CORSD_PREFETCH_ANSWER 512u
 
 struct corsd_server {
 	/* corsd's own copy of the geometry: never re-read from shm. */
@@ -214,7 +218,8 @@ corsd_server_tick(struct corsd_server *s)
 }
 
 /*
- * Copy the slot's request into @w and point @r at the copy.
+ * Copy the slot's request into @w and point @r at the copy: the header
+ * first, then only as many bytes as its (checked) lengths add up to.
  * Return: 0; -CORSD_EAGAIN when the worker rewrote it meanwhile;
  * -CORSD_EINVAL when the bytes are not a request.
  */
@@ -226,26 +231,32 @@ copy_request(struct corsd_slot *sl, uint32_t seq, struct corsd_wire_request *w,
 		&r->policy, &r->method, &r->origin,
 		&r->acrm,   &r->acrh,	&r->acrpn,
 	};
+	size_t off = 0;
+	int rc = 0;
 
-	memcpy(w, &sl->req, sizeof(*w));
-	/* F2: the copy above happens before this re-check. */
-	CORSD_FENCE(memory_order_acquire);
-	if (atomic_load_explicit(&sl->req_seq, memory_order_relaxed) != seq)
-		return -CORSD_EAGAIN;
+	memcpy(w, &sl->req, offsetof(struct corsd_wire_request, bytes));
 	if (w->present >> CORSD_WIRE__COUNT)
-		return -CORSD_EINVAL;
-	for (int i = 0; i < CORSD_WIRE__COUNT; i++) {
+		rc = -CORSD_EINVAL;
+	for (int i = 0; i < CORSD_WIRE__COUNT && !rc; i++) {
 		if (!(w->present & (1u << i))) {
 			f[i]->p = NULL;
 			f[i]->len = 0;
 			continue;
 		}
+		/* Each field within its bound, so all fit in bytes[]. */
 		if (w->len[i] > corsd_wire_max((enum corsd_wire_field)i))
-			return -CORSD_EINVAL;
-		f[i]->p = w->bytes + corsd_wire_off((enum corsd_wire_field)i);
+			rc = -CORSD_EINVAL;
+		f[i]->p = w->bytes + off;
 		f[i]->len = w->len[i];
+		off += w->len[i];
 	}
-	return 0;
+	if (!rc)
+		memcpy(w->bytes, sl->req.bytes, off);
+	/* F2: the copies above happen before this re-check. */
+	CORSD_FENCE(memory_order_acquire);
+	if (atomic_load_explicit(&sl->req_seq, memory_order_relaxed) != seq)
+		return -CORSD_EAGAIN;
+	return rc;
 }
 
 static void
@@ -275,41 +286,117 @@ cache_insert(struct corsd_server *s, const struct corsd_request *r,
 	atomic_fetch_add_explicit(&st->cache_inserts, 1, memory_order_relaxed);
 }
 
-/* Serve slot @i while it has an unanswered request.  Per-thread scratch
- * lives in @w and @ans. */
+/*
+ * Pull the slot's answer lines towards this core for writing while the
+ * engine decides: the worker read them last, and the store that
+ * publishes rep_seq cannot become visible before they arrive.
+ */
 static void
+prefetch_answer(struct corsd_slot *sl)
+{
+	const char *p = (const char *)sl + offsetof(struct corsd_slot, rep_seq);
+
+	for (size_t off = 0; off < CORSD_PREFETCH_ANSWER; off += 64)
+		__builtin_prefetch(p + off, 1, 3);
+}
+
+/*
+ * Write @ans into the slot, the lines the worker is not polling first:
+ * the head shares rep_seq's line, which the worker keeps reading, so it
+ * is written last, right before rep_seq, and changes owner once.
+ */
+static void
+put_answer(struct corsd_slot *sl, const struct corsd_answer *ans)
+{
+	size_t n = offsetof(struct corsd_answer, block) + ans->block_len;
+	size_t head = 64 - offsetof(struct corsd_slot, answer) % 64;
+
+	_Static_assert(offsetof(struct corsd_answer, block) >=
+			       64 - offsetof(struct corsd_slot, answer) % 64,
+		       "every answer reaches past rep_seq's line");
+
+	memcpy((char *)&sl->answer + head, (const char *)ans + head, n - head);
+	sl->rc = 0;
+	memcpy(&sl->answer, ans, head);
+}
+
+static void
+count_answer(struct corsd_serve_stats *st, int rc,
+	     const struct corsd_answer *ans)
+{
+	if (rc) {
+		atomic_fetch_add_explicit(&st->bad_requests, 1,
+					  memory_order_relaxed);
+		return;
+	}
+	atomic_fetch_add_explicit(&st->served, 1, memory_order_relaxed);
+	if (ans->verdict < CORSD_VERDICT__COUNT)
+		atomic_fetch_add_explicit(&st->verdicts[ans->verdict], 1,
+					  memory_order_relaxed);
+	if (ans->reason < CORSD_REASON__COUNT)
+		atomic_fetch_add_explicit(&st->reasons[ans->reason], 1,
+					  memory_order_relaxed);
+}
+
+/* A request not answered yet: two plain loads, no write. */
+static bool
+slot_posted(struct corsd_slot *sl)
+{
+	return atomic_load_explicit(&sl->req_seq, memory_order_relaxed) !=
+	       atomic_load_explicit(&sl->rep_seq, memory_order_relaxed);
+}
+
+/*
+ * Serve slot @i while it has an unanswered request.  Per-thread scratch
+ * lives in @w and @ans.  Return: whether it answered anything.
+ *
+ * The slot's pending bit is cleared after the first answer, not before:
+ * the worker waits on the answer, not on the bit, so the locked clear
+ * stays off its critical path.  No posting is lost: the clear (C1) comes
+ * before the req_seq re-check, and the worker sets the bit after its new
+ * req_seq (D1), so either the re-check sees the request or the bit is
+ * set again.
+ */
+static bool
 take_request(struct corsd_server *s, uint32_t i, corsd_server_decide_fn fn,
 	     void *ctx, struct corsd_serve_stats *st,
 	     struct corsd_wire_request *w, struct corsd_answer *ans)
 {
 	struct corsd_slot *sl = slot_at(s, i);
+	_Atomic uint64_t *word = &s->slots->pending[i / 64];
+	uint64_t bit = 1ull << (i % 64);
 	struct corsd_request r;
 	uint32_t seq;
 	uint64_t gen = 0;
 	unsigned rounds = 0, torn = 0;
+	bool cleared = false, served = false;
 	int rc;
 
+	/* Another thread serves it: the bit stays set until that one
+	 * clears it and looks again, so nothing is lost by leaving. */
 	if (atomic_flag_test_and_set_explicit(&s->slot_busy[i],
-					      memory_order_acquire)) {
-		/* Another thread serves it; make sure it looks again. */
-		atomic_fetch_or_explicit(&s->slots->pending[i / 64],
-					 1ull << (i % 64),
-					 memory_order_seq_cst);
-		return;
-	}
+					      memory_order_acquire))
+		return false;
 	for (;;) {
 		/* A1: pairs with R1 in the client's round_trip(). */
 		seq = atomic_load_explicit(&sl->req_seq, memory_order_acquire);
 		if (seq ==
-		    atomic_load_explicit(&sl->rep_seq, memory_order_relaxed))
-			break;
+		    atomic_load_explicit(&sl->rep_seq, memory_order_relaxed)) {
+			if (cleared)
+				break;
+			/* C1: clear, then look once more (see above). */
+			atomic_fetch_and_explicit(word, ~bit,
+						  memory_order_seq_cst);
+			cleared = true;
+			continue;
+		}
 		/* Fairness: a worker that keeps posting (or keeps tearing
 		 * its own request) gets its turn again later, after the
 		 * others. */
 		if (++rounds > 4) {
-			atomic_fetch_or_explicit(&s->slots->pending[i / 64],
-						 1ull << (i % 64),
-						 memory_order_seq_cst);
+			if (cleared)
+				atomic_fetch_or_explicit(word, bit,
+							 memory_order_seq_cst);
 			break;
 		}
 		rc = copy_request(sl, seq, w, &r);
@@ -318,42 +405,35 @@ take_request(struct corsd_server *s, uint32_t i, corsd_server_decide_fn fn,
 			continue;
 		}
 		if (rc) {
-			atomic_fetch_add_explicit(&st->bad_requests, 1,
-						  memory_order_relaxed);
 			sl->rc = rc;
 		} else {
+			prefetch_answer(sl);
 			gen = fn(ctx, &r, ans);
-			sl->rc = 0;
-			memcpy(&sl->answer, ans,
-			       offsetof(struct corsd_answer, block) +
-				       ans->block_len);
-			atomic_fetch_add_explicit(&st->served, 1,
-						  memory_order_relaxed);
-			if (ans->verdict < CORSD_VERDICT__COUNT)
-				atomic_fetch_add_explicit(
-					&st->verdicts[ans->verdict], 1,
-					memory_order_relaxed);
-			if (ans->reason < CORSD_REASON__COUNT)
-				atomic_fetch_add_explicit(
-					&st->reasons[ans->reason], 1,
-					memory_order_relaxed);
+			put_answer(sl, ans);
 		}
 		/* R3: the answer above is visible before rep_seq. */
 		atomic_store_explicit(&sl->rep_seq, seq, memory_order_release);
+		served = true;
 		/* F3: pairs with W1/W2 in round_trip(). */
 		CORSD_FENCE(memory_order_seq_cst);
 		if (atomic_load_explicit(&sl->waiting, memory_order_relaxed))
 			corsd_os_futex_wake(&sl->rep_seq, 1);
+		/* Counted after the answer is out: locked adds before it
+		 * would wait for the answer's lines first. */
+		count_answer(st, rc, ans);
 		if (!rc && gen)
 			cache_insert(s, &r, gen, ans, st);
 	}
 	atomic_flag_clear_explicit(&s->slot_busy[i], memory_order_release);
+	return served;
 }
 
+/* Serve every slot whose pending bit is set; *@hot becomes the last
+ * slot answered. */
 static bool
 serve_pending(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
 	      struct corsd_serve_stats *st, struct corsd_wire_request *w,
-	      struct corsd_answer *ans)
+	      struct corsd_answer *ans, uint32_t *hot)
 {
 	bool found = false;
 
@@ -366,17 +446,12 @@ serve_pending(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
 			bits &= (1ull << (s->nslots % 64)) - 1;
 		while (bits) {
 			unsigned b = (unsigned)__builtin_ctzll(bits);
-			uint64_t bit = 1ull << b, old;
 
-			bits &= ~bit;
-			/* Exactly one thread wins each posting. */
-			old = atomic_fetch_and_explicit(&s->slots->pending[wd],
-							~bit,
-							memory_order_acq_rel);
-			if (!(old & bit))
-				continue;
-			take_request(s, wd * 64 + b, fn, ctx, st, w, ans);
-			found = true;
+			bits &= bits - 1;
+			if (take_request(s, wd * 64 + b, fn, ctx, st, w, ans)) {
+				*hot = wd * 64 + b;
+				found = true;
+			}
 		}
 	}
 	return found;
@@ -399,6 +474,7 @@ corsd_server_serve(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
 	struct corsd_wire_request *w = malloc(sizeof(*w));
 	struct corsd_answer *ans = malloc(sizeof(*ans));
 	uint64_t last = corsd_os_now_ns();
+	uint32_t hot = UINT32_MAX;
 	unsigned idle = 0;
 
 	if (!w || !ans)
@@ -406,8 +482,16 @@ corsd_server_serve(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
 	while (!atomic_load_explicit(stop, memory_order_relaxed)) {
 		uint64_t quiet;
 		uint32_t bell;
+		bool found;
 
-		if (serve_pending(s, fn, ctx, st, w, ans)) {
+		/* Watch the slot answered last as well: a busy worker
+		 * posts again soon, and its req_seq line reaches us one
+		 * transfer sooner than its pending bit and then its request
+		 * would.  The bitmap is served in the same round, so a
+		 * worker that never stops posting cannot starve others. */
+		found = hot < s->nslots && slot_posted(slot_at(s, hot)) &&
+			take_request(s, hot, fn, ctx, st, w, ans);
+		if (serve_pending(s, fn, ctx, st, w, ans, &hot) || found) {
 			idle = 0;
 			last = corsd_os_now_ns();
 			continue;
