@@ -309,7 +309,8 @@ count(_Atomic uint64_t *ctr)
 /*
  * Post the request and wait for rep_seq to reach it, at most the handle's
  * timeout.  *@t0 is when the request was posted: the clock is read after
- * posting, so that corsd works while this thread reads it.
+ * posting, so that corsd works while this thread reads it (a doorbell
+ * ring, when corsd sleeps, is still counted in).
  */
 static int
 round_trip(struct corsd_client *c, const struct corsd_request *r,
@@ -336,13 +337,13 @@ round_trip(struct corsd_client *c, const struct corsd_request *r,
 	/* D1, D2: ring only when a serving thread said it sleeps. */
 	atomic_fetch_or_explicit(&sh->pending[c->slot_idx / 64], bit,
 				 memory_order_seq_cst);
+	*t0 = corsd_os_now_ns();
+	deadline = *t0 + (uint64_t)c->timeout_ms * 1000000u;
 	if (atomic_load_explicit(&sh->sleepers, memory_order_seq_cst)) {
 		atomic_fetch_add_explicit(&sh->doorbell, 1,
 					  memory_order_release);
 		corsd_os_futex_wake(&sh->doorbell, 1);
 	}
-	*t0 = corsd_os_now_ns();
-	deadline = *t0 + (uint64_t)c->timeout_ms * 1000000u;
 
 	for (unsigned i = 0;; i++) {
 		/* A2: pairs with R3; the answer is complete once seen. */
