@@ -478,6 +478,123 @@ test_sigkill_of_workers_stalls_nobody_and_slots_come_back(void **state)
 	assert_int_equal(active, 0);
 }
 
+/* Ask corsd, then the engine in-process; the two must agree. */
+static void
+ask_both(struct corsd_client *c, const struct corsd_request *r,
+	 struct corsd_answer *got)
+{
+	static struct corsd_answer want;
+
+	assert_int_equal(corsd_client_decide(c, r, got), 0);
+	corsd_decide(snap_a, r, &want);
+	assert_true(answers_equal(got, &want));
+}
+
+static struct corsd_str
+str_of(const char *p)
+{
+	return (struct corsd_str){.p = p, .len = strlen(p)};
+}
+
+/*
+ * Requests whose fields sit at and past their bounds cross the ring with
+ * every byte in place: the request is packed, so a length or an offset
+ * off by one would move the fields after it.
+ */
+static void
+test_fields_at_their_bounds_cross_the_ring_intact(void **state)
+{
+	static char origin[CORSD_ORIGIN_MAX + 2], acrh[CORSD_ACRH_MAX + 2];
+	static char token[CORSD_METHOD_MAX + 2],
+		policy[CORSD_POLICY_NAME_MAX + 2];
+	static struct corsd_answer got;
+	struct corsd_client *c = corsd_client_open(d.instance, 5000, NULL);
+	struct corsd_request r;
+	struct corsd_str v;
+	char stats[8192];
+	size_t n;
+
+	(void)state;
+	assert_non_null(c);
+
+	/* The longest origin a host name allows: 253 bytes of host (a
+	 * pattern without a port matches the default port only). */
+	n = (size_t)snprintf(origin, sizeof(origin), "https://");
+	for (int i = 0; i < 4; i++)
+		n += (size_t)snprintf(origin + n, sizeof(origin) - n, "%.59s.",
+				      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				      "aaaaaaaaaaaaaaaaaaaaaaaa");
+	n += (size_t)snprintf(origin + n, sizeof(origin) - n, "b.example.org");
+	memset(&r, 0, sizeof(r));
+	r.policy = str_of("api");
+	r.method = str_of("GET");
+	r.origin = (struct corsd_str){.p = origin, .len = n};
+	ask_both(c, &r, &got);
+	assert_int_equal(got.verdict, CORSD_VERDICT_ALLOW);
+	v = corsd_answer_header_value(&got, 0);
+	assert_int_equal(v.len, n);
+	assert_memory_equal(v.p, origin, n);
+
+	/* An ACRH of exactly 4096 bytes: empty elements between two
+	 * names, the second of which decides. */
+	memset(&r, 0, sizeof(r));
+	r.policy = str_of("api");
+	r.method = str_of("OPTIONS");
+	r.origin = str_of("https://app.example.com");
+	r.acrm = str_of("PUT");
+	memset(acrh, ',', sizeof(acrh));
+	memcpy(acrh, "x-a", 3);
+	memcpy(acrh + CORSD_ACRH_MAX - 3, "x-a", 3);
+	r.acrh = (struct corsd_str){.p = acrh, .len = CORSD_ACRH_MAX};
+	ask_both(c, &r, &got);
+	assert_int_equal(got.reason, CORSD_REASON_ALLOWED);
+
+	memcpy(acrh + CORSD_ACRH_MAX - 3, "x-b", 3);
+	ask_both(c, &r, &got);
+	assert_int_equal(got.reason, CORSD_REASON_HEADER_NOT_ALLOWED);
+	assert_int_equal(got.subject_len, 3);
+	assert_memory_equal(got.subject, "x-b", 3);
+
+	/* One byte more, with ACRPN after it: still the engine's answer. */
+	memcpy(acrh + CORSD_ACRH_MAX - 3, "x-a,", 4);
+	r.acrh.len = CORSD_ACRH_MAX + 1;
+	ask_both(c, &r, &got);
+	assert_int_equal(got.reason, CORSD_REASON_HEADERS_TOO_LONG);
+	r.acrh.len = CORSD_ACRH_MAX;
+	r.acrpn = str_of("true");
+	ask_both(c, &r, &got);
+	assert_int_equal(got.reason, CORSD_REASON_PRIVATE_NETWORK_NOT_ALLOWED);
+
+	/* Longest method and ACRM tokens, and one byte more. */
+	memset(token, 'X', sizeof(token));
+	r.method = (struct corsd_str){.p = token, .len = CORSD_METHOD_MAX};
+	r.acrm = (struct corsd_str){0};
+	r.acrh = (struct corsd_str){0};
+	r.acrpn = (struct corsd_str){0};
+	ask_both(c, &r, &got);
+	r.method = str_of("OPTIONS");
+	r.acrm = (struct corsd_str){.p = token, .len = CORSD_METHOD_MAX};
+	ask_both(c, &r, &got);
+	assert_int_equal(got.reason, CORSD_REASON_METHOD_NOT_ALLOWED);
+	r.acrm.len = CORSD_METHOD_MAX + 1;
+	ask_both(c, &r, &got);
+
+	/* Policy names at the bound and past it: unknown, and named. */
+	memset(policy, 'p', sizeof(policy));
+	r.policy =
+		(struct corsd_str){.p = policy, .len = CORSD_POLICY_NAME_MAX};
+	ask_both(c, &r, &got);
+	assert_int_equal(got.verdict, CORSD_VERDICT_NO_POLICY);
+	r.policy.len = CORSD_POLICY_NAME_MAX + 1;
+	ask_both(c, &r, &got);
+
+	/* Every one of them was a miss, answered through the ring. */
+	assert_true(daemon_control(&d, "stats", stats, sizeof(stats)));
+	assert_true(json_field(stats, "misses") >= 10);
+	assert_int_equal(json_field(stats, "bad_requests"), 0);
+	corsd_client_close(c);
+}
+
 static void
 test_random_bytes_in_a_slot_cannot_hurt_corsd(void **state)
 {
@@ -652,6 +769,9 @@ main(void)
 			start_a, stop_daemon),
 		cmocka_unit_test_setup_teardown(
 			test_sigkill_of_workers_stalls_nobody_and_slots_come_back,
+			start_a, stop_daemon),
+		cmocka_unit_test_setup_teardown(
+			test_fields_at_their_bounds_cross_the_ring_intact,
 			start_a, stop_daemon),
 		cmocka_unit_test_setup_teardown(
 			test_random_bytes_in_a_slot_cannot_hurt_corsd, start_a,
