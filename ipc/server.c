@@ -30,8 +30,8 @@
 
 #define SLEEP_NS (100 * 1000000ll) /* re-check *stop this often */
 #define PAUSE_NS 2000u /* after work, spin this long before yielding */
-/* The answer's head: rep_seq, rc, verdict, headers, the block's start. */
-#define CORSD_PREFETCH_ANSWER 512u
+/* The answer's lines after rep_seq's: headers, the block's start. */
+#define PREFETCH_ANSWER_BYTES 448u
 
 struct corsd_server {
 	/* corsd's own copy of the geometry: never re-read from shm. */
@@ -289,14 +289,15 @@ cache_insert(struct corsd_server *s, const struct corsd_request *r,
 /*
  * Pull the slot's answer lines towards this core for writing while the
  * engine decides: the worker read them last, and the store that
- * publishes rep_seq cannot become visible before they arrive.
+ * publishes rep_seq cannot become visible before they arrive.  Not
+ * rep_seq's own line: the worker polls it, and would only take it back.
  */
 static void
 prefetch_answer(struct corsd_slot *sl)
 {
 	const char *p = (const char *)sl + offsetof(struct corsd_slot, rep_seq);
 
-	for (size_t off = 0; off < CORSD_PREFETCH_ANSWER; off += 64)
+	for (size_t off = 64; off <= PREFETCH_ANSWER_BYTES; off += 64)
 		__builtin_prefetch(p + off, 1, 3);
 }
 
