@@ -40,6 +40,9 @@
 #                         when it fails
 #   --- config_error      nginx must refuse the configuration with this
 #                         message (no request is sent)
+#   --- protocol          h2c: nginx listens with http2 (cleartext, prior
+#                         knowledge), curl speaks HTTP/2, and the response
+#                         must be HTTP/2
 
 NGINX=${NGINX:-/usr/sbin/nginx}
 
@@ -48,6 +51,7 @@ T_PASSED=0
 T_FAILED=0
 T_TMP=
 T_PORT=
+T_PROTO=
 T_UPORT=
 T_NGINX_PID=
 T_NGINX_CONF=
@@ -105,14 +109,17 @@ h_free_port() {
 	return 1
 }
 
-# h_wait_http PORT PID: until something answers on PORT, while PID lives.
+# h_wait_http PORT PID [CURL_ARG...]: until something answers on PORT,
+# while PID lives.
 h_wait_http() {
-	local i
+	local i port=$1 pid=$2
+	shift 2
 	for i in $(seq 1 200); do
-		if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/__ready"; then
+		if curl -s -o /dev/null --max-time 1 "$@" \
+			"http://127.0.0.1:$port/__ready"; then
 			return 0
 		fi
-		kill -0 "$2" 2>/dev/null || return 1
+		kill -0 "$pid" 2>/dev/null || return 1
 		sleep 0.02
 	done
 	return 1
@@ -292,14 +299,14 @@ EOF
 }
 
 h_nginx_conf() {
-	# $1 http_config, $2 config, $3 port
+	# $1 http_config, $2 config, $3 port, $4 protocol ("" or h2c)
 	h_nginx_preamble
 	cat <<EOF
     access_log logs/access.log;
     upstream app { server 127.0.0.1:$T_UPORT; }
 $1
     server {
-        listen 127.0.0.1:$3;
+        listen 127.0.0.1:$3${4:+ http2};
         location = /__ready { corsd_policy off; return 204; }
 $2
     }
@@ -316,7 +323,7 @@ h_nginx_stop() {
 # h_nginx_ensure HTTP_CONFIG CONFIG: nginx runs with this configuration.
 h_nginx_ensure() {
 	local want
-	want=$(h_nginx_conf "$1" "$2" PORT)
+	want=$(h_nginx_conf "$1" "$2" PORT "$T_PROTO")
 	if [ -n "$T_NGINX_PID" ] && [ "$want" = "$T_NGINX_CONF" ] &&
 		kill -0 "$T_NGINX_PID" 2>/dev/null; then
 		return 0
@@ -324,11 +331,13 @@ h_nginx_ensure() {
 	h_nginx_stop
 	for _ in 1 2 3 4 5; do
 		T_PORT=$(h_free_port) || return 1
-		h_nginx_conf "$1" "$2" "$T_PORT" >"$T_TMP/ngx/conf/nginx.conf"
+		h_nginx_conf "$1" "$2" "$T_PORT" "$T_PROTO" \
+			>"$T_TMP/ngx/conf/nginx.conf"
 		: >"$T_TMP/ngx/logs/error.log"
 		"$NGINX" -p "$T_TMP/ngx/" -c conf/nginx.conf -e logs/error.log &
 		T_NGINX_PID=$!
-		if h_wait_http "$T_PORT" "$T_NGINX_PID"; then
+		if h_wait_http "$T_PORT" "$T_NGINX_PID" \
+			${T_PROTO:+--http2-prior-knowledge}; then
 			T_NGINX_CONF=$want
 			return 0
 		fi
@@ -383,7 +392,8 @@ h_request() {
 	local method path line name value want got n ms args=() ok=0
 	read -r method path <<<"${T_REQ[0]}"
 	args=(-s -o "$T_TMP/resp.body" -D "$T_TMP/resp.headers"
-		-w '%{time_total}' --max-time 10 -X "$method")
+		-w '%{time_total}' --max-time 10 -X "$method"
+		${T_PROTO:+--http2-prior-knowledge})
 	for line in "${T_REQ[@]:1}"; do
 		args+=(-H "$line")
 	done
@@ -393,6 +403,10 @@ h_request() {
 	if [ ! -s "$T_TMP/resp.headers" ]; then
 		T_DIAG+=("no response from nginx ($method $path)")
 		return 1
+	fi
+	if [ "$T_PROTO" = h2c ] && ! head -n1 "$T_TMP/resp.headers" | grep -q '^HTTP/2 '; then
+		T_DIAG+=("not an HTTP/2 response: $(head -n1 "$T_TMP/resp.headers")")
+		ok=1
 	fi
 	got=$(head -n1 "$T_TMP/resp.headers" | awk '{ print $2 }')
 	if [ -n "$T_STATUS" ] && [ "$got" != "$T_STATUS" ]; then
@@ -483,6 +497,7 @@ block() {
 	local name=$1 section='' line rc=0 i deadline s
 	local http_config='' config='' before='' check='' config_error=''
 	T_REQ=() T_HEADERS=() T_STATUS='' T_BODY='' T_HAVE_BODY=0 T_TIME_MAX=''
+	T_PROTO=''
 	T_DIAG=()
 	local repeat=1 retry_ms=0 errlog=()
 
@@ -503,6 +518,13 @@ block() {
 		body) T_BODY+="${T_BODY:+$'\n'}$line" ;;
 		error_log) [ -n "$line" ] && errlog+=("$line") ;;
 		time_max_ms) [ -n "$line" ] && T_TIME_MAX=$line ;;
+		protocol)
+			case $line in
+			'') ;;
+			h2c) T_PROTO=$line ;;
+			*) T_DIAG+=("unknown protocol '$line'"); rc=1 ;;
+			esac
+			;;
 		repeat) [ -n "$line" ] && repeat=$line ;;
 		retry_ms) [ -n "$line" ] && retry_ms=$line ;;
 		config_error) [ -n "$line" ] && config_error=$line ;;
