@@ -638,6 +638,55 @@ test_origin_with_nul_byte_is_malformed(void **state)
 	assert_int_equal(ans.subject_len, 0);
 }
 
+/*
+ * The subject (what a rejection names) is the request's bytes with every
+ * one outside printable ASCII made '?', and at most 96 bytes.  Unknown
+ * policy names carry any byte; one bad byte is tried at every position
+ * (the copy works eight bytes at a time), and a long denied origin is cut.
+ */
+static void
+test_subject_is_printable_and_bounded(void **state)
+{
+	static const unsigned char bad[] = {0x00, 0x1f, 0x7f, 0x80, 0xff};
+	static struct corsd_answer ans;
+	char name[CORSD_POLICY_NAME_MAX], want[CORSD_POLICY_NAME_MAX];
+	char origin[200];
+	struct corsd_request req = {.method = S("GET"),
+				    .origin = S("https://app.example.re")};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(name); i++)
+		name[i] = (char)(0x20 + i % 0x5f);
+	req.policy = guard_copy(name, sizeof(name));
+	assert_int_equal(corsd_decide(snap, &req, &ans), 0);
+	assert_int_equal(ans.reason, CORSD_REASON_UNKNOWN_POLICY);
+	assert_int_equal(ans.subject_len, sizeof(name));
+	assert_memory_equal(ans.subject, name, sizeof(name));
+
+	for (size_t b = 0; b < sizeof(bad); b++) {
+		for (size_t at = 0; at < sizeof(name); at++) {
+			memcpy(want, name, sizeof(name));
+			want[at] = '?';
+			name[at] = (char)bad[b];
+			req.policy = guard_copy(name, sizeof(name));
+			assert_int_equal(corsd_decide(snap, &req, &ans), 0);
+			assert_int_equal(ans.subject_len, sizeof(name));
+			assert_memory_equal(ans.subject, want, sizeof(name));
+			name[at] = (char)(0x20 + at % 0x5f);
+		}
+	}
+
+	memcpy(origin, "https://", 8);
+	memset(origin + 8, 'a', sizeof(origin) - 8 - 4);
+	memcpy(origin + sizeof(origin) - 4, ".org", 4);
+	req.policy = S("mdn");
+	req.origin = guard_copy(origin, sizeof(origin));
+	assert_int_equal(corsd_decide(snap, &req, &ans), 0);
+	assert_int_equal(ans.reason, CORSD_REASON_ORIGIN_NOT_ALLOWED);
+	assert_int_equal(ans.subject_len, CORSD_ANSWER_SUBJECT_MAX);
+	assert_memory_equal(ans.subject, origin, CORSD_ANSWER_SUBJECT_MAX);
+}
+
 static void
 test_origin_rules_resist_look_alikes(void **state)
 {
@@ -963,6 +1012,7 @@ main(void)
 			test_vary_is_sent_on_non_cors_and_denied_responses),
 		cmocka_unit_test(test_non_canonical_origins_never_match),
 		cmocka_unit_test(test_origin_with_nul_byte_is_malformed),
+		cmocka_unit_test(test_subject_is_printable_and_bounded),
 		cmocka_unit_test(test_origin_rules_resist_look_alikes),
 		cmocka_unit_test(test_acrh_parsing_is_tolerant_and_bounded),
 		cmocka_unit_test(test_private_network_and_reject_behaviours),
