@@ -40,8 +40,12 @@ for b in "$@"; do
 			"$(basename "$t")" "$p" "$f"
 		rm -f "$log"
 	done
-	for s in tests/cli/run.sh tests/ipc/exports.sh tests/nginx/run.sh \
-		tests/e2e/run.sh; do
+	# "SUITE:PROTO" runs SUITE with NGINX_PROTO=PROTO.
+	for sp in tests/cli/run.sh tests/ipc/exports.sh tests/nginx/run.sh \
+		tests/nginx/run.sh:h2c tests/e2e/run.sh; do
+		s=${sp%%:*}
+		proto=
+		[ "$s" = "$sp" ] || proto=${sp#*:}
 		[ -x "$s" ] || continue
 		# nginx and the browser load the release module only, and
 		# only the release client is what gets shipped (a sanitizer
@@ -51,7 +55,7 @@ for b in "$@"; do
 		*) continue ;;
 		esac
 		log=$(mktemp)
-		"$s" "$b" >"$log" 2>&1
+		NGINX_PROTO=$proto "$s" "$b" >"$log" 2>&1
 		rc=$?
 		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
 		p=$(echo "$line" | awk '{print $1}')
@@ -62,10 +66,11 @@ for b in "$@"; do
 		passed=$((passed + p))
 		failed=$((failed + f))
 		if [ "$rc" -ne 0 ]; then
-			failed_suites+=("$variant/$s")
+			failed_suites+=("$variant/$sp")
 			cat "$log"
 		fi
-		printf '%-8s %-28s %4d passed, %d failed\n' "$variant" "$s" "$p" "$f"
+		printf '%-8s %-28s %4d passed, %d failed\n' "$variant" \
+			"${proto:+$proto }$s" "$p" "$f"
 		rm -f "$log"
 	done
 done

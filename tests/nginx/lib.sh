@@ -40,9 +40,6 @@
 #                         when it fails
 #   --- config_error      nginx must refuse the configuration with this
 #                         message (no request is sent)
-#   --- protocol          h2c: nginx listens with http2 (cleartext, prior
-#                         knowledge), curl speaks HTTP/2, and the response
-#                         must be HTTP/2
 
 NGINX=${NGINX:-/usr/sbin/nginx}
 
@@ -51,7 +48,17 @@ T_PASSED=0
 T_FAILED=0
 T_TMP=
 T_PORT=
-T_PROTO=
+# NGINX_PROTO=h2c: every block over HTTP/2 instead (cleartext, prior
+# knowledge): nginx listens with http2, curl speaks it, and each response
+# must be HTTP/2.
+T_PROTO=${NGINX_PROTO:-}
+case $T_PROTO in
+'' | h2c) ;;
+*)
+	echo "lib.sh: NGINX_PROTO is '' or h2c, not '$T_PROTO'" >&2
+	exit 2
+	;;
+esac
 T_UPORT=
 T_NGINX_PID=
 T_NGINX_CONF=
@@ -497,7 +504,6 @@ block() {
 	local name=$1 section='' line rc=0 i deadline s
 	local http_config='' config='' before='' check='' config_error=''
 	T_REQ=() T_HEADERS=() T_STATUS='' T_BODY='' T_HAVE_BODY=0 T_TIME_MAX=''
-	T_PROTO=''
 	T_DIAG=()
 	local repeat=1 retry_ms=0 errlog=()
 
@@ -518,13 +524,6 @@ block() {
 		body) T_BODY+="${T_BODY:+$'\n'}$line" ;;
 		error_log) [ -n "$line" ] && errlog+=("$line") ;;
 		time_max_ms) [ -n "$line" ] && T_TIME_MAX=$line ;;
-		protocol)
-			case $line in
-			'') ;;
-			h2c) T_PROTO=$line ;;
-			*) T_DIAG+=("unknown protocol '$line'"); rc=1 ;;
-			esac
-			;;
 		repeat) [ -n "$line" ] && repeat=$line ;;
 		retry_ms) [ -n "$line" ] && retry_ms=$line ;;
 		config_error) [ -n "$line" ] && config_error=$line ;;

@@ -9,7 +9,9 @@
 # BUILD_DIR/ngx_http_corsd_module.so on free ports of 127.0.0.1, and stops
 # them all on exit.  Output: "ok N - name" / "not ok N - name" per block,
 # then one line "N passed, N failed"; exit status 1 when a block failed.
-# KEEP=1 keeps the temporary directory (logs, configurations).
+# KEEP=1 keeps the temporary directory (logs, configurations);
+# NGINX_PROTO=h2c sends every block over HTTP/2 (tests/run-all.sh runs
+# the file both ways).
 set -u
 
 if [ $# -ne 1 ]; then
@@ -618,75 +620,6 @@ Access-Control-Allow-Origin: https://new.example.com
 EOF
 
 # ---- configuration errors -------------------------------------------------
-
-# ---- HTTP/2 ---------------------------------------------------------------
-# The same module over HTTP/2: nginx hands it the request through its own
-# HTTP/2 layer (lowercase names, no Host line), and the headers it adds go
-# out through HPACK.  strict is the same in both policies.
-
-block "HTTP/2: a preflight is answered by the module" <<EOF
-$SERVER
---- protocol
-h2c
---- request
-OPTIONS /strict/x
-Origin: https://app.example.com
-Access-Control-Request-Method: PUT
---- status
-204
---- headers
-Access-Control-Allow-Origin: https://app.example.com
-#Access-Control-Allow-Origin: 1
-Access-Control-Allow-Methods ~ ^GET, ?PUT$
-Vary ~ Origin
-!X-Upstream
---- body
-EOF
-
-block "HTTP/2: a refused preflight is 405, with no CORS headers" <<EOF
-$SERVER
---- protocol
-h2c
---- request
-OPTIONS /strict/x
-Origin: https://app.example.com
-Access-Control-Request-Method: DELETE
---- status
-405
---- headers
-!Access-Control-Allow-Origin
-!Access-Control-Allow-Methods
-!X-Upstream
-EOF
-
-block "HTTP/2: an actual request gets the module's ACAO, not the upstream's" <<EOF
-$SERVER
---- protocol
-h2c
---- request
-GET /strict/x
-Origin: https://app.example.com
---- status
-200
---- headers
-Access-Control-Allow-Origin: https://app.example.com
-#Access-Control-Allow-Origin: 1
-!Access-Control-Allow-Credentials
-X-Upstream: yes
-EOF
-
-block "HTTP/2: a denied origin gets no CORS headers" <<EOF
-$SERVER
---- protocol
-h2c
---- request
-GET /strict/x
-Origin: https://evil.example
---- status
-403
---- headers
-!Access-Control-Allow-Origin
-EOF
 
 block "config: corsd_timeout 0 is refused" <<EOF
 --- config
