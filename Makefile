@@ -89,6 +89,7 @@ BENCH_SRC := $(wildcard bench/*.cc)
 BENCH_BIN := $(BENCH_SRC:bench/%.cc=$(B)/bench/%)
 
 PUBLIC_HEADERS := $(wildcard engine/include/*.h ipc/include/*.h)
+PUBLIC_TABLES := $(wildcard engine/include/corsd/tbl_*.h)
 
 .SECONDARY:
 
@@ -198,18 +199,20 @@ test-unit: build
 test-cli: all
 	$(Q)tests/cli/run.sh $(B)
 
-# Each public header compiles alone, as C and as C++, with nothing but the
-# two public include directories (installed side by side).
+# Each public header compiles alone, as C and as C++, from a copy of the
+# public include directories and nothing else: what `make install` would
+# put in $(PREFIX)/include, away from the source tree.
 check-headers:
-	@mkdir -p $(B)/hdr
+	$(Q)rm -rf $(B)/hdr && mkdir -p $(B)/hdr/include
+	$(Q)cp -R engine/include/. ipc/include/. $(B)/hdr/include/
 	$(Q)for h in $(PUBLIC_HEADERS); do \
-		printf '#include "%s"\n' "$$PWD/$$h" > $(B)/hdr/t.c; \
-		$(CC) -std=c17 $(WARN) -Iengine/include -Iipc/include \
+		printf '#include <%s>\n' "$$(basename $$h)" > $(B)/hdr/t.c; \
+		$(CC) -std=c17 $(WARN) -I$(B)/hdr/include \
 			-fsyntax-only $(B)/hdr/t.c || exit 1; \
 		cp $(B)/hdr/t.c $(B)/hdr/t.cc; \
-		$(CXX) -std=c++17 -Wall -Wextra -Werror -Iengine/include \
-			-Iipc/include -fsyntax-only $(B)/hdr/t.cc || exit 1; \
-	done; echo "check-headers: $(words $(PUBLIC_HEADERS)) headers alone as C and C++"
+		$(CXX) -std=c++17 -Wall -Wextra -Werror -I$(B)/hdr/include \
+			-fsyntax-only $(B)/hdr/t.cc || exit 1; \
+	done; echo "check-headers: $(words $(PUBLIC_HEADERS)) headers alone as C and C++, from a copy of the include directory"
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory VARIANT=release all nginx-module
@@ -256,8 +259,8 @@ $(B)/bench/bench_ipc: bench/bench_ipc.cc $(B)/tests/ipc/ipcutil.o \
 
 -include $(BENCH_BIN:=.d) $(B)/bench/callgrind_decide.d
 
-# engine/tbl/ holds X-macro tables laid out by hand as tables.
-FORMAT_SRC = $(filter-out engine/tbl/%,$(shell git ls-files 'engine/*.[ch]' \
+# The X-macro tables (engine/include/corsd/tbl_*.h) are laid out by hand.
+FORMAT_SRC = $(filter-out engine/include/corsd/tbl_%,$(shell git ls-files 'engine/*.[ch]' \
 	'ipc/*.[ch]' 'tools/corsd/*.[ch]' 'tools/corsctl/*.[ch]' 'tests/*.[ch]'))
 
 format:
@@ -289,7 +292,8 @@ NGX_MODULE := $(B)/ngx_http_corsd_module.so
 nginx-module: $(NGX_MODULE)
 
 $(NGX_MODULE): tools/nginx/ngx_http_corsd_module.c tools/nginx/config \
-		tools/nginx/build.sh $(CLIENT_LIB) $(PUBLIC_HEADERS)
+		tools/nginx/build.sh $(CLIENT_LIB) $(PUBLIC_HEADERS) \
+		$(PUBLIC_TABLES)
 	$(Q)tools/nginx/build.sh $(B)
 
 test-nginx: all $(NGX_MODULE)

@@ -18,7 +18,7 @@
 
 static const char *const hdr_names[CORSD_HDR__COUNT] = {
 #define CORSD_HDR(name, text) [CORSD_HDR_##name] = text,
-#include "tbl/headers.h"
+#include "corsd/tbl_headers.h"
 #undef CORSD_HDR
 };
 

@@ -475,7 +475,7 @@ corsd_decide(const struct corsd_snapshot *s, const struct corsd_request *req,
 	}
 
 	cls = match_origin(s, p, req->origin);
-	if (req->acrm.p && str_eq(req->method, "OPTIONS", 7)) {
+	if (corsd_request_is_preflight(req)) {
 		decide_preflight(s, p, req, ans, cls);
 		return 0;
 	}

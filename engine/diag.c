@@ -12,7 +12,7 @@
 
 static const char *const rule_ids[] = {
 #define CORSD_RULE(name, id, doc) [CORSD_RULE_##name] = id,
-#include "tbl/rules.h"
+#include "corsd/tbl_rules.h"
 #undef CORSD_RULE
 };
 

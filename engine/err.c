@@ -1,6 +1,7 @@
 /*
  * err.c - names for error codes, verdicts and reasons, expanded from the
- * tables in engine/tbl/ so that code, CLI, stats and docs share one word.
+ * tables in engine/include/corsd/ so that code, CLI, stats and docs share one
+ * word.
  *
  * Layer: engine.
  */
@@ -10,7 +11,7 @@
 
 static const char *const err_msgs[] = {
 #define CORSD_ERR(name, value, msg) [value] = msg,
-#include "tbl/errors.h"
+#include "corsd/tbl_errors.h"
 #undef CORSD_ERR
 };
 
@@ -25,13 +26,9 @@ corsd_strerror(int err)
 }
 
 static const char *const verdict_names[CORSD_VERDICT__COUNT] = {
-	[CORSD_VERDICT_NOT_CORS] = "not-cors",
-	[CORSD_VERDICT_ALLOW] = "allow",
-	[CORSD_VERDICT_DENY] = "deny",
-	[CORSD_VERDICT_PASS] = "pass",
-	[CORSD_VERDICT_EMPTY] = "empty",
-	[CORSD_VERDICT_NO_POLICY] = "no-policy",
-	[CORSD_VERDICT_UNAVAILABLE] = "unavailable",
+#define CORSD_VERDICT(name, value, stat) [value] = stat,
+#include "corsd/tbl_verdicts.h"
+#undef CORSD_VERDICT
 };
 
 const char *
@@ -42,13 +39,13 @@ corsd_verdict_name(unsigned verdict)
 
 static const char *const reason_names[] = {
 #define CORSD_REASON(name, stat, fmt) [CORSD_REASON_##name] = stat,
-#include "tbl/reasons.h"
+#include "corsd/tbl_reasons.h"
 #undef CORSD_REASON
 };
 
 static const char *const reason_fmts[] = {
 #define CORSD_REASON(name, stat, fmt) [CORSD_REASON_##name] = fmt,
-#include "tbl/reasons.h"
+#include "corsd/tbl_reasons.h"
 #undef CORSD_REASON
 };
 

@@ -22,7 +22,7 @@
 
 enum corsd_hdr {
 #define CORSD_HDR(name, text) CORSD_HDR_##name,
-#include "tbl/headers.h"
+#include "corsd/tbl_headers.h"
 #undef CORSD_HDR
 	CORSD_HDR__COUNT
 };

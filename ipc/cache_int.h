@@ -25,15 +25,6 @@
  */
 void corsd_wire_clip(const struct corsd_request *in, struct corsd_request *out);
 
-/* A preflight is OPTIONS with an Origin and an ACRM (DESIGN.md section 3;
- * the engine's decide() applies the same rule). */
-static inline bool
-corsd_request_is_preflight(const struct corsd_request *r)
-{
-	return r->origin.p && r->acrm.p && r->method.len == 7 &&
-	       memcmp(r->method.p, "OPTIONS", 7) == 0;
-}
-
 /* Whether corsd_cache_insert() keeps @ans at all: not with max-age 0,
  * not when its block does not fit an entry.  Checked before a key is
  * built for it. */

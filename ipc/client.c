@@ -160,13 +160,20 @@ unavail:
 	return -CORSD_EUNAVAIL;
 }
 
+static bool
+timeout_ok(unsigned ms)
+{
+	return ms >= CORSD_CLIENT_TIMEOUT_MIN_MS &&
+	       ms <= CORSD_CLIENT_TIMEOUT_MAX_MS;
+}
+
 CORSD_API struct corsd_client *
 corsd_client_open(const char *instance, unsigned timeout_ms, int *err)
 {
 	struct corsd_client *c;
 	int rc = -CORSD_EINVAL;
 
-	if (timeout_ms == 0 || timeout_ms > 60000)
+	if (!timeout_ok(timeout_ms))
 		goto fail;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -196,7 +203,7 @@ fail:
 CORSD_API int
 corsd_client_set_timeout(struct corsd_client *c, unsigned timeout_ms)
 {
-	if (!c || timeout_ms == 0 || timeout_ms > 60000)
+	if (!c || !timeout_ok(timeout_ms))
 		return -CORSD_EINVAL;
 	c->timeout_ms = timeout_ms;
 	return 0;

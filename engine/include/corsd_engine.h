@@ -42,7 +42,7 @@ enum corsd_severity {
 
 enum corsd_rule {
 #define CORSD_RULE(name, id, doc) CORSD_RULE_##name,
-#include "../tbl/rules.h"
+#include "corsd/tbl_rules.h"
 #undef CORSD_RULE
 	CORSD_RULE__COUNT
 };

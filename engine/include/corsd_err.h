@@ -20,7 +20,7 @@ extern "C" {
 
 enum corsd_err {
 #define CORSD_ERR(name, value, msg) CORSD_E##name = (value),
-#include "../tbl/errors.h"
+#include "corsd/tbl_errors.h"
 #undef CORSD_ERR
 };
 

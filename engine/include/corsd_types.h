@@ -47,15 +47,27 @@ struct corsd_request {
 	struct corsd_str acrpn; /* Access-Control-Request-Private-Network */
 };
 
+/*
+ * corsd_request_is_preflight() - whether @r is a CORS preflight: method
+ * OPTIONS (case-sensitive, as methods are) with an Origin and an
+ * Access-Control-Request-Method (DESIGN.md section 3).  OPTIONS without
+ * ACRM is an ordinary CORS request.  The one home of this rule: the
+ * engine, the client library and the web-server modules all ask here.
+ */
+static inline int
+corsd_request_is_preflight(const struct corsd_request *r)
+{
+	const char *m = r->method.p;
+
+	return r->origin.p && r->acrm.p && r->method.len == 7 && m[0] == 'O' &&
+	       m[1] == 'P' && m[2] == 'T' && m[3] == 'I' && m[4] == 'O' &&
+	       m[5] == 'N' && m[6] == 'S';
+}
+
 enum corsd_verdict {
-	CORSD_VERDICT_NOT_CORS = 0, /* no Origin: only Vary, if anything */
-	CORSD_VERDICT_ALLOW = 1,    /* add the headers; status if preflight */
-	CORSD_VERDICT_DENY = 2,	    /* answer with status, no CORS headers */
-	CORSD_VERDICT_PASS = 3,	    /* rejected: to the app, no CORS headers */
-	CORSD_VERDICT_EMPTY = 4, /* rejected preflight: 200, no CORS headers */
-	CORSD_VERDICT_NO_POLICY = 5, /* the policy name is unknown */
-	CORSD_VERDICT_UNAVAILABLE =
-		6, /* client library: corsd did not answer */
+#define CORSD_VERDICT(name, value, stat) CORSD_VERDICT_##name = (value),
+#include "corsd/tbl_verdicts.h"
+#undef CORSD_VERDICT
 	CORSD_VERDICT__COUNT
 };
 
@@ -66,7 +78,7 @@ enum corsd_verdict {
 
 enum corsd_reason {
 #define CORSD_REASON(name, stat, fmt) CORSD_REASON_##name,
-#include "../tbl/reasons.h"
+#include "corsd/tbl_reasons.h"
 #undef CORSD_REASON
 	CORSD_REASON__COUNT
 };

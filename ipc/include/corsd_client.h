@@ -30,12 +30,17 @@ extern "C" {
 
 struct corsd_client;
 
+/* The bounds of a handle's timeout, in milliseconds: every caller (the
+ * web-server modules' directives, corsctl's --timeout) checks these. */
+#define CORSD_CLIENT_TIMEOUT_MIN_MS 1
+#define CORSD_CLIENT_TIMEOUT_MAX_MS 60000
+
 /**
  * corsd_client_open() - attach to a corsd instance and claim a slot.
  * @instance: the instance name given to corsd (--instance); NULL or ""
  *            means "default".  1-32 bytes of [A-Za-z0-9_-].
  * @timeout_ms: how long corsd_client_decide() waits for corsd, at most;
- *            1 to 60000.
+ *            CORSD_CLIENT_TIMEOUT_MIN_MS to CORSD_CLIENT_TIMEOUT_MAX_MS.
  * @err: out: 0, -CORSD_EINVAL, -CORSD_ENOMEM.
  *
  * Opening succeeds even when corsd is not running: the handle answers
@@ -70,8 +75,8 @@ CORSD_API int corsd_client_decide(struct corsd_client *c,
 				  const struct corsd_request *req,
 				  struct corsd_answer *ans);
 
-/* Change the handle's timeout (1 to 60000 ms) for the calls that follow,
- * e.g. per nginx location.  Return: 0 or -CORSD_EINVAL. */
+/* Change the handle's timeout (within the bounds above) for the calls
+ * that follow, e.g. per nginx location.  Return: 0 or -CORSD_EINVAL. */
 CORSD_API int corsd_client_set_timeout(struct corsd_client *c,
 				       unsigned timeout_ms);
 

@@ -659,10 +659,7 @@ ngx_http_corsd_decide(ngx_http_request_t *r, ngx_http_corsd_loc_conf_t *lcf)
      * tells it itself, as DESIGN.md section 3 defines it
      */
 
-    preflight = req.origin.p != NULL && req.acrm.p != NULL
-                && r->method_name.len == sizeof("OPTIONS") - 1
-                && ngx_strncmp(r->method_name.data, "OPTIONS",
-                               sizeof("OPTIONS") - 1) == 0;
+    preflight = corsd_request_is_preflight(&req);
 
     ans = &ngx_http_corsd_answer;
 
@@ -1212,7 +1209,9 @@ ngx_http_corsd_timeout_check(ngx_conf_t *cf, void *post, void *data)
 {
     ngx_msec_t  *ms = data;
 
-    if (*ms < 1 || *ms > 60000) {
+    if (*ms < CORSD_CLIENT_TIMEOUT_MIN_MS
+        || *ms > CORSD_CLIENT_TIMEOUT_MAX_MS)
+    {
         return "must be between 1ms and 60s";
     }
 

@@ -1,5 +1,5 @@
 /*
- * errors.h - the one error space of corsd, as an X-macro table.
+ * tbl_errors.h - the one error space of corsd, as an X-macro table.
  *
  * Layer: engine (shared by every layer above it).  Each row is
  * CORSD_ERR(NAME, value, "message"); the table expands into the enum in

@@ -1,5 +1,5 @@
 /*
- * rules.h - the rules the policy loader enforces, as an X-macro table.
+ * tbl_rules.h - the rules the policy loader enforces, as an X-macro table.
  *
  * Layer: engine.  Row: CORSD_RULE(NAME, "rule-id", "what it guards").
  * The rule id is printed in every diagnostic (file:line:col: severity:

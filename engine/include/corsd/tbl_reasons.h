@@ -1,5 +1,5 @@
 /*
- * reasons.h - why decide() answered as it did, as an X-macro table.
+ * tbl_reasons.h - why decide() answered as it did, as an X-macro table.
  *
  * Layer: engine.  Row: CORSD_REASON(NAME, "stat-name", "format").  The
  * format takes at most one "%s", the subject (a method, a header name, a

@@ -1,5 +1,5 @@
 /*
- * headers.h - the response and request header names corsd speaks, as an
+ * tbl_headers.h - the response and request header names corsd speaks, as an
  * X-macro table.  Row: CORSD_HDR(NAME, "Header-Name").
  *
  * Layer: engine.  Spelled once here so code, docs and tests agree.
