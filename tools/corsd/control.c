@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "control_int.h"
+#include "daemon_int.h"
 #include "log_int.h"
 #include "os.h"
 #include "reload_int.h"
@@ -69,10 +70,6 @@
 #define ANSWER_MAX     8192
 #define LISTEN_BACKLOG 16
 #define CONN_MAX       32
-
-static int listen_fd = -1;
-static pthread_t control_thread;
-static bool control_running;
 
 /* ---- a bounded JSON writer -------------------------------------------- */
 
@@ -189,7 +186,8 @@ jb_cstr(struct jbuf *b, const char *s)
 /* The answer to "reload" once the reload thread has an outcome (@rc as
  * from corsd_reload_result(); -CORSD_ETIMEDOUT when we gave up). */
 static void
-answer_reload(struct jbuf *b, int rc, const struct corsd_reload_result *res)
+answer_reload(struct corsd_daemon *d, struct jbuf *b, int rc,
+	      const struct corsd_reload_result *res)
 {
 	if (rc == 0 && res->ok) {
 		jb_printf(b, "{\"ok\":true,\"generation\":%llu}",
@@ -206,7 +204,7 @@ answer_reload(struct jbuf *b, int rc, const struct corsd_reload_result *res)
 		jb_cstr(b, "corsd is stopping");
 	jb_printf(b, ",\"generation\":%llu}",
 		  (unsigned long long)(rc == 0 ? res->generation
-					       : corsd_reload_generation()));
+					       : corsd_reload_generation(d)));
 }
 
 static void
@@ -228,8 +226,8 @@ answer_stats(struct corsd_daemon *d, struct jbuf *b)
 	uint64_t epoch;
 	unsigned i;
 
-	corsd_reload_get_stats(&rs);
-	corsd_serve_get_totals(&st);
+	corsd_reload_get_stats(d, &rs);
+	corsd_serve_get_totals(d, &st);
 	pthread_mutex_lock(&d->server_lock);
 	corsd_server_worker_stats(d->server, &ws);
 	epoch = corsd_server_epoch(d->server);
@@ -359,14 +357,14 @@ conn_answer(struct conn *c)
 
 /* Has the reload this connection waits for finished? */
 static void
-conn_check_reload(struct conn *c)
+conn_check_reload(struct corsd_daemon *d, struct conn *c)
 {
 	struct corsd_reload_result res;
-	int rc = corsd_reload_result(c->ticket, &res);
+	int rc = corsd_reload_result(d, c->ticket, &res);
 
 	if (rc == -CORSD_EAGAIN)
 		return;
-	answer_reload(&c->out, rc, &res);
+	answer_reload(d, &c->out, rc, &res);
 	conn_answer(c);
 }
 
@@ -386,10 +384,10 @@ conn_command(struct corsd_daemon *d, struct conn *c, size_t len)
 	if (len == 6 && memcmp(cmd, "reload", 6) == 0) {
 		corsd_log(LOG_INFO, "control socket: reloading %s",
 			  d->policy_name);
-		c->ticket = corsd_reload_request();
+		c->ticket = corsd_reload_request(d);
 		c->state = CONN_RELOAD;
 		c->deadline = corsd_os_now_ms() + RELOAD_WAIT_MS;
-		conn_check_reload(c);
+		conn_check_reload(d, c);
 		return;
 	}
 	if (len == 5 && memcmp(cmd, "stats", 5) == 0) {
@@ -446,7 +444,7 @@ conn_read(struct corsd_daemon *d, struct conn *c)
 }
 
 static void
-conn_accept(struct conn *conns)
+conn_accept(struct corsd_daemon *d, struct conn *conns)
 {
 	struct conn *c = NULL;
 	unsigned i;
@@ -457,7 +455,8 @@ conn_accept(struct conn *conns)
 			c = &conns[i];
 	if (!c)
 		return;
-	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	fd = accept4(d->control.listen_fd, NULL, NULL,
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
 		/* Out of descriptors: back off instead of spinning on a
 		 * listening socket that stays readable. */
@@ -475,10 +474,10 @@ conn_accept(struct conn *conns)
 /* A connection out of time: dropped, except that a reload gets its
  * answer even when it took too long. */
 static void
-conn_expire(struct conn *c)
+conn_expire(struct corsd_daemon *d, struct conn *c)
 {
 	if (c->state == CONN_RELOAD) {
-		answer_reload(&c->out, -CORSD_ETIMEDOUT, NULL);
+		answer_reload(d, &c->out, -CORSD_ETIMEDOUT, NULL);
 		conn_answer(c);
 	} else {
 		conn_close(c);
@@ -513,7 +512,7 @@ control_main(void *arg)
 		now = corsd_os_now_ms();
 		next = now + 1000;
 		pfd[0] = (struct pollfd){.fd = d->stop_fd, .events = POLLIN};
-		pfd[1] = (struct pollfd){.fd = corsd_reload_done_fd(),
+		pfd[1] = (struct pollfd){.fd = corsd_reload_done_fd(d),
 					 .events = POLLIN};
 		n = 2;
 		nfree = 0;
@@ -539,7 +538,7 @@ control_main(void *arg)
 		}
 		if (nfree) {
 			map[n] = NULL;
-			pfd[n++] = (struct pollfd){.fd = listen_fd,
+			pfd[n++] = (struct pollfd){.fd = d->control.listen_fd,
 						   .events = POLLIN};
 		}
 		rc = poll(pfd, n, next > now ? (int)(next - now) : 0);
@@ -555,7 +554,7 @@ control_main(void *arg)
 				break;
 			for (i = 0; i < CONN_MAX; i++)
 				if (conns[i].state == CONN_RELOAD)
-					conn_check_reload(&conns[i]);
+					conn_check_reload(d, &conns[i]);
 		}
 		for (i = 2; rc > 0 && i < n; i++) {
 			struct conn *c = map[i];
@@ -563,7 +562,7 @@ control_main(void *arg)
 			if (!pfd[i].revents)
 				continue;
 			if (!c)
-				conn_accept(conns);
+				conn_accept(d, conns);
 			else if (c->state == CONN_READ)
 				conn_read(d, c);
 			else if (c->state == CONN_WRITE)
@@ -575,7 +574,7 @@ control_main(void *arg)
 		for (i = 0; i < CONN_MAX; i++)
 			if (conns[i].state != CONN_FREE &&
 			    now >= conns[i].deadline)
-				conn_expire(&conns[i]);
+				conn_expire(d, &conns[i]);
 	}
 	for (i = 0; i < CONN_MAX; i++)
 		if (conns[i].state != CONN_FREE)
@@ -654,40 +653,40 @@ corsd_control_open(struct corsd_daemon *d)
 		unlink(d->sock_path);
 		return -1;
 	}
-	listen_fd = fd;
+	d->control.listen_fd = fd;
 	return 0;
 }
 
 int
 corsd_control_start(struct corsd_daemon *d)
 {
-	int rc = pthread_create(&control_thread, NULL, control_main, d);
+	int rc = pthread_create(&d->control.thread, NULL, control_main, d);
 
 	if (rc != 0) {
 		corsd_log(LOG_ERR, "cannot start the control thread: %s",
 			  strerror(rc));
 		return -1;
 	}
-	pthread_setname_np(control_thread, "corsd-control");
-	control_running = true;
+	pthread_setname_np(d->control.thread, "corsd-control");
+	d->control.running = true;
 	return 0;
 }
 
 void
-corsd_control_join(void)
+corsd_control_join(struct corsd_daemon *d)
 {
-	if (!control_running)
+	if (!d->control.running)
 		return;
-	pthread_join(control_thread, NULL);
-	control_running = false;
+	pthread_join(d->control.thread, NULL);
+	d->control.running = false;
 }
 
 void
 corsd_control_close(struct corsd_daemon *d)
 {
-	if (listen_fd < 0)
+	if (d->control.listen_fd < 0)
 		return;
-	close(listen_fd);
-	listen_fd = -1;
+	close(d->control.listen_fd);
+	d->control.listen_fd = -1;
 	unlink(d->sock_path);
 }

@@ -8,7 +8,19 @@
 #ifndef CORSD_CONTROL_INT_H
 #define CORSD_CONTROL_INT_H
 
-#include "daemon_int.h"
+#include <pthread.h>
+#include <stdbool.h>
+
+struct corsd_daemon;
+
+/* The control socket's state, a part of struct corsd_daemon (d->control):
+ * open, start, join and close are the main thread's; the control thread
+ * reads listen_fd while it runs. */
+struct corsd_control {
+	int listen_fd; /* -1 when closed */
+	pthread_t thread;
+	bool running;
+};
 
 /* Create, bind (0660, d->gid) and listen, replacing a stale socket.
  * Main thread, before any other thread (it sets the umask around bind).
@@ -17,7 +29,7 @@ int corsd_control_open(struct corsd_daemon *d);
 /* Start the thread that serves it.  Return 0 or -1. */
 int corsd_control_start(struct corsd_daemon *d);
 /* Join the thread; corsd_daemon_signal_stop() first. */
-void corsd_control_join(void);
+void corsd_control_join(struct corsd_daemon *d);
 /* Close the socket and unlink its path. */
 void corsd_control_close(struct corsd_daemon *d);
 

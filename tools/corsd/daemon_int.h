@@ -1,10 +1,14 @@
 /*
- * daemon_int.h - what the parts of the corsd daemon share: its
- * configuration and the handles every thread needs.
+ * daemon_int.h - the daemon's one handle: its configuration, the handles
+ * every thread needs, and each part's state (reloader, serving threads,
+ * watcher, control socket).
  *
- * Layer: tools/corsd, internal.  Rule: struct corsd_daemon is filled in
+ * Layer: tools/corsd, internal.  Rules: the daemon's state lives here and
+ * nowhere else (no part keeps a global of its own); main() owns the one
+ * instance and passes it to every part.  The configuration is filled in
  * by the main thread before any other thread starts and is read-only
- * afterwards, except the fields whose comment says otherwise.
+ * afterwards; each part's state follows the rule stated where its struct
+ * is defined.
  */
 #ifndef CORSD_DAEMON_INT_H
 #define CORSD_DAEMON_INT_H
@@ -17,7 +21,11 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "control_int.h"
+#include "reload_int.h"
+#include "serve_int.h"
 #include "server_int.h"
+#include "watch_int.h"
 
 #define CORSD_THREADS_MAX	64u
 #define CORSD_CACHE_ENTRIES_MAX (1u << 20)
@@ -40,11 +48,16 @@ struct corsd_daemon {
 	unsigned cache_ttl_ms;
 	unsigned spin_us;
 
+	char policy_abs[PATH_MAX]; /* policy_path's storage */
 	char rundir[PATH_MAX];
 	char lock_path[PATH_MAX];
 	char sock_path[CORSD_SUN_PATH_MAX];
 
 	uint64_t start_ms; /* CLOCK_MONOTONIC at start, for uptime */
+
+	/* The main thread's alone. */
+	int lock_fd;  /* the instance lock, held while running; -1 */
+	int ready_fd; /* to the waiting parent, until ready; -1 */
 
 	/* Readable from the moment shutdown begins, never drained: every
 	 * thread that polls adds it to its set and leaves when it fires. */
@@ -57,23 +70,13 @@ struct corsd_daemon {
 	pthread_mutex_t server_lock;
 	/* Set once at shutdown; corsd_server_serve() polls it. */
 	_Atomic bool stop_serving;
-};
 
-/* What a file's content is, as far as stat(2) can tell without reading
- * it: a change in any field means "maybe new content". */
-struct corsd_file_id {
-	uint64_t dev;
-	uint64_t ino;
-	int64_t mtime_sec;
-	int64_t mtime_nsec;
-	int64_t size;
+	/* The parts' own state, each documented where it is defined. */
+	struct corsd_control control;
+	struct corsd_reloader reloader;
+	struct corsd_serving serving;
+	struct corsd_watcher watcher;
 };
-
-/* stat(2) @path, following symlinks.  Return: false when there is no
- * file (yet); *id is zeroed then. */
-bool corsd_file_id_get(const char *path, struct corsd_file_id *id);
-bool corsd_file_id_equal(const struct corsd_file_id *a,
-			 const struct corsd_file_id *b);
 
 /* Signal every polling thread that shutdown has begun. */
 void corsd_daemon_signal_stop(struct corsd_daemon *d);

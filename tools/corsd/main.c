@@ -81,10 +81,6 @@ static struct corsd_daemon daemon_state = {
 	.server_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-static int lock_fd = -1;
-static int ready_fd = -1; /* to the waiting parent, until ready */
-static char policy_abs[PATH_MAX];
-
 static void
 usage(FILE *out)
 {
@@ -230,10 +226,10 @@ parse_args(struct corsd_daemon *d, int argc, char **argv)
 		usage_error("no policy file: give -c FILE");
 	if (!d->policy_name[0])
 		usage_error("-c: the policy file name is empty");
-	if (make_absolute(d->policy_name, policy_abs, sizeof(policy_abs)))
+	if (make_absolute(d->policy_name, d->policy_abs, sizeof(d->policy_abs)))
 		usage_error("-c: cannot make '%s' an absolute path",
 			    d->policy_name);
-	d->policy_path = policy_abs;
+	d->policy_path = d->policy_abs;
 
 	if (!d->instance[0] ||
 	    corsd_os_shm_name(shm, sizeof(shm), d->instance, "cache") != 0)
@@ -294,7 +290,7 @@ make_rundir(const struct corsd_daemon *d)
 }
 
 static int
-take_lock(const struct corsd_daemon *d)
+take_lock(struct corsd_daemon *d)
 {
 	char buf[32];
 	ssize_t n;
@@ -337,32 +333,32 @@ take_lock(const struct corsd_daemon *d)
 		corsd_log(LOG_WARNING,
 			  "cannot set the group or mode of '%s': %s",
 			  d->lock_path, strerror(errno));
-	lock_fd = fd;
+	d->lock_fd = fd;
 	return 0;
 }
 
 /* Write our pid into the lock file, for the next one's message. */
 static void
-record_pid(void)
+record_pid(struct corsd_daemon *d)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 
-	if (ftruncate(lock_fd, 0) != 0 ||
-	    pwrite(lock_fd, buf, (size_t)n, 0) != n)
+	if (ftruncate(d->lock_fd, 0) != 0 ||
+	    pwrite(d->lock_fd, buf, (size_t)n, 0) != n)
 		corsd_log(LOG_WARNING, "cannot write the pid to the lock file");
 }
 
 static void
-release_lock(void)
+release_lock(struct corsd_daemon *d)
 {
-	if (lock_fd < 0)
+	if (d->lock_fd < 0)
 		return;
 	/* Empty: no pid in it says nobody holds it. */
-	if (ftruncate(lock_fd, 0) != 0)
+	if (ftruncate(d->lock_fd, 0) != 0)
 		corsd_log(LOG_WARNING, "cannot empty the lock file");
-	close(lock_fd);
-	lock_fd = -1;
+	close(d->lock_fd);
+	d->lock_fd = -1;
 }
 
 /*
@@ -432,7 +428,7 @@ check_segment_owner(const struct corsd_daemon *d)
  * truth; the daemon keeps stderr until then, for the same reason.
  */
 static void
-daemonise(void)
+daemonise(struct corsd_daemon *d)
 {
 	struct pollfd pfd;
 	unsigned char status = 1;
@@ -475,21 +471,21 @@ daemonise(void)
 		_exit(1);
 	if (null_fd > STDERR_FILENO)
 		close(null_fd);
-	ready_fd = fds[1];
+	d->ready_fd = fds[1];
 }
 
 /* Tell the waiting parent how the start went; let go of the terminal. */
 static void
-notify_parent(unsigned char status)
+notify_parent(struct corsd_daemon *d, unsigned char status)
 {
 	int null_fd;
 
-	if (ready_fd < 0)
+	if (d->ready_fd < 0)
 		return;
-	if (write(ready_fd, &status, 1) != 1)
+	if (write(d->ready_fd, &status, 1) != 1)
 		corsd_log(LOG_WARNING, "cannot report readiness");
-	close(ready_fd);
-	ready_fd = -1;
+	close(d->ready_fd);
+	d->ready_fd = -1;
 	corsd_log_detach();
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null_fd >= 0) {
@@ -526,15 +522,15 @@ stop(struct corsd_daemon *d)
 	corsd_daemon_signal_stop(d);
 	/* A reload under way completes first: its old snapshot is freed
 	 * after its grace period, not leaked. */
-	corsd_reload_stop();
-	corsd_control_join();
-	corsd_watch_join();
-	corsd_housekeeping_join();
+	corsd_reload_stop(d);
+	corsd_control_join(d);
+	corsd_watch_join(d);
+	corsd_housekeeping_join(d);
 	corsd_server_close(d->server);
 	d->server = NULL;
 	corsd_control_close(d);
-	corsd_serve_release();
-	corsd_reload_release();
+	corsd_serve_release(d);
+	corsd_reload_release(d);
 	if (d->stop_fd >= 0)
 		close(d->stop_fd);
 	d->stop_fd = -1;
@@ -569,7 +565,7 @@ start(struct corsd_daemon *d)
 			  d->instance, corsd_strerror(err));
 		return -1;
 	}
-	corsd_server_publish_generation(d->server, corsd_reload_generation());
+	corsd_server_publish_generation(d->server, corsd_reload_generation(d));
 	if (corsd_control_open(d) != 0 || corsd_reload_start(d) != 0 ||
 	    corsd_serve_start(d) != 0 || corsd_control_start(d) != 0 ||
 	    (d->watch && corsd_watch_start(d) != 0))
@@ -582,7 +578,7 @@ start(struct corsd_daemon *d)
 
 /* Take signals until one says stop. */
 static void
-signal_loop(int sfd)
+signal_loop(struct corsd_daemon *d, int sfd)
 {
 	struct signalfd_siginfo si;
 	struct pollfd pfd = {.fd = sfd, .events = POLLIN};
@@ -597,8 +593,8 @@ signal_loop(int sfd)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			corsd_log(LOG_INFO, "SIGHUP: reloading %s",
-				  daemon_state.policy_name);
-			corsd_reload_request();
+				  d->policy_name);
+			corsd_reload_request(d);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -642,12 +638,12 @@ main(int argc, char **argv)
 	if (corsd_reload_init(d) != 0)
 		return 1;
 	if (make_rundir(d) != 0 || take_lock(d) != 0) {
-		corsd_reload_release();
+		corsd_reload_release(d);
 		return 1;
 	}
 	if (!d->foreground)
-		daemonise();
-	record_pid();
+		daemonise(d);
+	record_pid(d);
 
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0) {
@@ -658,7 +654,7 @@ main(int argc, char **argv)
 	} else {
 		struct corsd_reload_stats rs;
 
-		corsd_reload_get_stats(&rs);
+		corsd_reload_get_stats(d, &rs);
 		corsd_log(LOG_INFO,
 			  "serving instance '%s': %s generation %llu, %zu %s; "
 			  "%u serving %s, %u slots, %u cache entries%s",
@@ -667,17 +663,17 @@ main(int argc, char **argv)
 			  rs.policies == 1 ? "policy" : "policies", d->threads,
 			  d->threads == 1 ? "thread" : "threads", d->slots,
 			  d->cache_entries, d->watch ? ", watching" : "");
-		notify_parent(0);
+		notify_parent(d, 0);
 		serving = true;
-		signal_loop(sfd);
+		signal_loop(d, sfd);
 	}
 	stop(d);
 	if (sfd >= 0)
 		close(sfd);
-	release_lock();
+	release_lock(d);
 	if (serving)
 		corsd_log(LOG_INFO, "stopped instance '%s'", d->instance);
-	notify_parent((unsigned char)status);
+	notify_parent(d, (unsigned char)status);
 	corsd_log_close();
 	return status;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include <urcu/pointer.h>
 
 #include "corsd_engine.h"
+#include "daemon_int.h"
 #include "log_int.h"
 #include "os.h"
 #include "reload_int.h"
@@ -59,41 +61,38 @@ static char rcu_grace;
 
 #define RELOAD_DIAG_LOG_MAX 20
 
-/* The snapshot in force.  RCU-protected: see the rules above. */
-static struct corsd_snapshot *current;
+bool
+corsd_file_id_get(const char *path, struct corsd_file_id *id)
+{
+	struct stat st;
 
-/*
- * Everything else is under rl.lock.  requested counts the requests
- * filed, served the highest request a finished reload has answered: a
- * request is served by a reload that starts after it was filed.  A
- * finished reload writes done_fd, which the control thread polls.
- */
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t kick; /* the reload thread waits here */
-	uint64_t requested;
-	uint64_t served;
-	bool stop;
-	struct corsd_reload_result last;
-	struct corsd_reload_stats stats;
-	struct corsd_file_id loaded_id;
-} rl = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.kick = PTHREAD_COND_INITIALIZER,
-};
+	memset(id, 0, sizeof(*id));
+	if (stat(path, &st) != 0)
+		return false;
+	id->dev = (uint64_t)st.st_dev;
+	id->ino = (uint64_t)st.st_ino;
+	id->mtime_sec = (int64_t)st.st_mtim.tv_sec;
+	id->mtime_nsec = (int64_t)st.st_mtim.tv_nsec;
+	id->size = (int64_t)st.st_size;
+	return true;
+}
 
-static struct corsd_daemon *the_daemon;
-static pthread_t reload_thread;
-static bool reload_running;
-static int done_fd = -1; /* eventfd: a reload finished */
+bool
+corsd_file_id_equal(const struct corsd_file_id *a,
+		    const struct corsd_file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino &&
+	       a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
+	       a->size == b->size;
+}
 
 static void
-notify_done(void)
+notify_done(struct corsd_reloader *r)
 {
 	uint64_t one = 1;
 
 	/* EAGAIN: the counter is full of unread wake-ups; one is enough. */
-	if (write(done_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (write(r->done_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		corsd_log(LOG_ERR, "reload: eventfd: %s", strerror(errno));
 }
 
@@ -122,8 +121,8 @@ log_diags(const struct corsd_diags *diags, enum corsd_severity sev, size_t max)
 
 /* The one-line reason a load failed: the first error, and how many. */
 static void
-describe_failure(const struct corsd_diags *diags, int err, const char *what,
-		 char *buf, size_t size)
+describe_failure(const struct corsd_daemon *d, const struct corsd_diags *diags,
+		 int err, const char *what, char *buf, size_t size)
 {
 	size_t i;
 	int n;
@@ -132,8 +131,8 @@ describe_failure(const struct corsd_diags *diags, int err, const char *what,
 		if (diags->v[i].severity == CORSD_SEV_ERROR)
 			break;
 	if (i == diags->n) {
-		snprintf(buf, size, "cannot %s '%s': %s", what,
-			 the_daemon->policy_name, corsd_strerror(err));
+		snprintf(buf, size, "cannot %s '%s': %s", what, d->policy_name,
+			 corsd_strerror(err));
 		return;
 	}
 	n = corsd_diags_format(diags, i, buf, size);
@@ -148,8 +147,8 @@ describe_failure(const struct corsd_diags *diags, int err, const char *what,
  * when @all, else a bounded number).
  */
 static struct corsd_snapshot *
-load(uint64_t generation, bool all, char *why, size_t why_size,
-     unsigned *nerrors)
+load(const struct corsd_daemon *d, uint64_t generation, bool all, char *why,
+     size_t why_size, unsigned *nerrors)
 {
 	struct corsd_policy_set *set;
 	struct corsd_snapshot *snap;
@@ -158,12 +157,12 @@ load(uint64_t generation, bool all, char *why, size_t why_size,
 	int err = 0;
 
 	corsd_diags_init(&diags);
-	set = corsd_policy_set_load_file(the_daemon->policy_path, &diags, &err);
+	set = corsd_policy_set_load_file(d->policy_path, &diags, &err);
 	log_diags(&diags, CORSD_SEV_ERROR, max);
 	log_diags(&diags, CORSD_SEV_WARNING, max);
 	*nerrors = diags.errors;
 	if (!set) {
-		describe_failure(&diags, err ? err : -CORSD_EPOLICY, "load",
+		describe_failure(d, &diags, err ? err : -CORSD_EPOLICY, "load",
 				 why, why_size);
 		corsd_diags_release(&diags);
 		return NULL;
@@ -173,20 +172,24 @@ load(uint64_t generation, bool all, char *why, size_t why_size,
 	corsd_policy_set_free(set);
 	if (!snap)
 		snprintf(why, why_size, "cannot compile '%s': %s",
-			 the_daemon->policy_name, corsd_strerror(err));
+			 d->policy_name, corsd_strerror(err));
 	return snap;
 }
 
 int
 corsd_reload_init(struct corsd_daemon *d)
 {
+	struct corsd_reloader *r = &d->reloader;
 	struct corsd_snapshot *snap;
 	char why[CORSD_RELOAD_ERROR_MAX];
 	unsigned nerrors = 0;
 
-	the_daemon = d;
-	corsd_file_id_get(d->policy_path, &rl.loaded_id);
-	snap = load(1, true, why, sizeof(why), &nerrors);
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->kick, NULL);
+	r->done_fd = -1;
+	corsd_file_id_get(d->policy_path, &r->loaded_id);
+	snap = load(d, 1, true, why, sizeof(why), &nerrors);
 	if (!snap) {
 		/* Every diagnostic is out already: just the verdict. */
 		if (nerrors)
@@ -198,11 +201,11 @@ corsd_reload_init(struct corsd_daemon *d)
 		return -1;
 	}
 	/* No reader exists yet: starting the threads publishes it. */
-	current = snap;
-	rl.stats.generation = 1;
-	rl.stats.policies = corsd_snapshot_policy_count(snap);
-	rl.last.ok = true;
-	rl.last.generation = 1;
+	r->current = snap;
+	r->stats.generation = 1;
+	r->stats.policies = corsd_snapshot_policy_count(snap);
+	r->last.ok = true;
+	r->last.generation = 1;
 	return 0;
 }
 
@@ -211,31 +214,32 @@ corsd_reload_init(struct corsd_daemon *d)
  * `current` or the generation, so reading them here needs no lock.
  */
 static void
-reload_once(struct corsd_reload_result *res, size_t *policies,
-	    struct corsd_file_id *id)
+reload_once(struct corsd_daemon *d, struct corsd_reload_result *res,
+	    size_t *policies, struct corsd_file_id *id)
 {
-	uint64_t generation = corsd_snapshot_generation(current) + 1;
+	struct corsd_reloader *r = &d->reloader;
+	uint64_t generation = corsd_snapshot_generation(r->current) + 1;
 	struct corsd_snapshot *snap, *old;
 	unsigned nerrors;
 
 	memset(res, 0, sizeof(*res));
-	corsd_file_id_get(the_daemon->policy_path, id);
-	snap = load(generation, false, res->error, sizeof(res->error),
+	corsd_file_id_get(d->policy_path, id);
+	snap = load(d, generation, false, res->error, sizeof(res->error),
 		    &nerrors);
 	if (!snap) {
 		res->generation = generation - 1;
 		corsd_log(LOG_ERR,
 			  "reload of %s failed: %s; keeping generation %llu",
-			  the_daemon->policy_name, res->error,
+			  d->policy_name, res->error,
 			  (unsigned long long)res->generation);
 		return;
 	}
 
-	tsan_release(&current); /* T1, pairs with T2 */
-	old = rcu_xchg_pointer(&current, snap);
-	pthread_mutex_lock(&the_daemon->server_lock);
-	corsd_server_publish_generation(the_daemon->server, generation);
-	pthread_mutex_unlock(&the_daemon->server_lock);
+	tsan_release(&r->current); /* T1, pairs with T2 */
+	old = rcu_xchg_pointer(&r->current, snap);
+	pthread_mutex_lock(&d->server_lock);
+	corsd_server_publish_generation(d->server, generation);
+	pthread_mutex_unlock(&d->server_lock);
 	/* After this, no reader can still hold old. */
 	urcu_memb_synchronize_rcu();
 	tsan_acquire(&rcu_grace); /* T4, pairs with T3 */
@@ -245,174 +249,182 @@ reload_once(struct corsd_reload_result *res, size_t *policies,
 	res->generation = generation;
 	*policies = corsd_snapshot_policy_count(snap);
 	corsd_log(LOG_INFO, "reloaded %s: generation %llu, %zu %s",
-		  the_daemon->policy_name, (unsigned long long)generation,
-		  *policies, *policies == 1 ? "policy" : "policies");
+		  d->policy_name, (unsigned long long)generation, *policies,
+		  *policies == 1 ? "policy" : "policies");
 }
 
 static void *
 reload_main(void *arg)
 {
+	struct corsd_daemon *d = arg;
+	struct corsd_reloader *r = &d->reloader;
 	struct corsd_reload_result res;
 	struct corsd_file_id id;
 	size_t policies = 0;
 	uint64_t target;
 
-	(void)arg;
-	pthread_mutex_lock(&rl.lock);
+	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		while (!rl.stop && rl.requested == rl.served)
-			pthread_cond_wait(&rl.kick, &rl.lock);
-		if (rl.stop)
+		while (!r->stop && r->requested == r->served)
+			pthread_cond_wait(&r->kick, &r->lock);
+		if (r->stop)
 			break;
-		target = rl.requested;
-		pthread_mutex_unlock(&rl.lock);
+		target = r->requested;
+		pthread_mutex_unlock(&r->lock);
 
-		reload_once(&res, &policies, &id);
+		reload_once(d, &res, &policies, &id);
 
-		pthread_mutex_lock(&rl.lock);
-		rl.stats.last_time = (int64_t)time(NULL);
+		pthread_mutex_lock(&r->lock);
+		r->stats.last_time = (int64_t)time(NULL);
 		if (res.ok) {
-			rl.stats.reloads++;
-			rl.stats.generation = res.generation;
-			rl.stats.policies = policies;
-			rl.stats.has_error = false;
-			rl.stats.last_error[0] = '\0';
-			rl.loaded_id = id;
+			r->stats.reloads++;
+			r->stats.generation = res.generation;
+			r->stats.policies = policies;
+			r->stats.has_error = false;
+			r->stats.last_error[0] = '\0';
+			r->loaded_id = id;
 		} else {
-			rl.stats.failures++;
-			rl.stats.has_error = true;
-			rl.stats.last_error_time = rl.stats.last_time;
-			memcpy(rl.stats.last_error, res.error,
-			       sizeof(rl.stats.last_error));
+			r->stats.failures++;
+			r->stats.has_error = true;
+			r->stats.last_error_time = r->stats.last_time;
+			memcpy(r->stats.last_error, res.error,
+			       sizeof(r->stats.last_error));
 		}
-		rl.last = res;
-		rl.served = target;
-		notify_done();
+		r->last = res;
+		r->served = target;
+		notify_done(r);
 	}
-	pthread_mutex_unlock(&rl.lock);
+	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
 
 int
 corsd_reload_start(struct corsd_daemon *d)
 {
+	struct corsd_reloader *r = &d->reloader;
 	int rc;
 
-	the_daemon = d;
-	done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (done_fd < 0) {
+	r->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->done_fd < 0) {
 		corsd_log(LOG_ERR, "reload: eventfd: %s", strerror(errno));
 		return -1;
 	}
-	rc = pthread_create(&reload_thread, NULL, reload_main, NULL);
+	rc = pthread_create(&r->thread, NULL, reload_main, d);
 	if (rc != 0) {
 		corsd_log(LOG_ERR, "cannot start the reload thread: %s",
 			  strerror(rc));
 		return -1;
 	}
-	pthread_setname_np(reload_thread, "corsd-reload");
-	reload_running = true;
+	pthread_setname_np(r->thread, "corsd-reload");
+	r->running = true;
 	return 0;
 }
 
 void
-corsd_reload_stop(void)
+corsd_reload_stop(struct corsd_daemon *d)
 {
-	pthread_mutex_lock(&rl.lock);
-	rl.stop = true;
-	pthread_cond_broadcast(&rl.kick);
-	pthread_mutex_unlock(&rl.lock);
-	if (reload_running)
-		pthread_join(reload_thread, NULL);
-	reload_running = false;
+	struct corsd_reloader *r = &d->reloader;
+
+	pthread_mutex_lock(&d->reloader.lock);
+	d->reloader.stop = true;
+	pthread_cond_broadcast(&d->reloader.kick);
+	pthread_mutex_unlock(&d->reloader.lock);
+	if (r->running)
+		pthread_join(r->thread, NULL);
+	r->running = false;
 	/* Whoever waits for an outcome looks again and sees the stop. */
-	if (done_fd >= 0)
-		notify_done();
+	if (r->done_fd >= 0)
+		notify_done(r);
 }
 
 void
-corsd_reload_release(void)
+corsd_reload_release(struct corsd_daemon *d)
 {
+	struct corsd_reloader *r = &d->reloader;
+
 	/* Called with every reader joined: no grace period to wait for. */
-	corsd_snapshot_free(current);
-	current = NULL;
-	if (done_fd >= 0)
-		close(done_fd);
-	done_fd = -1;
+	corsd_snapshot_free(r->current);
+	r->current = NULL;
+	if (r->done_fd >= 0)
+		close(r->done_fd);
+	r->done_fd = -1;
+	pthread_cond_destroy(&r->kick);
+	pthread_mutex_destroy(&r->lock);
 }
 
 uint64_t
-corsd_reload_request(void)
+corsd_reload_request(struct corsd_daemon *d)
 {
 	uint64_t ticket;
 
-	pthread_mutex_lock(&rl.lock);
-	ticket = ++rl.requested;
-	pthread_cond_signal(&rl.kick);
-	pthread_mutex_unlock(&rl.lock);
+	pthread_mutex_lock(&d->reloader.lock);
+	ticket = ++d->reloader.requested;
+	pthread_cond_signal(&d->reloader.kick);
+	pthread_mutex_unlock(&d->reloader.lock);
 	return ticket;
 }
 
 int
-corsd_reload_result(uint64_t ticket, struct corsd_reload_result *res)
+corsd_reload_result(struct corsd_daemon *d, uint64_t ticket,
+		    struct corsd_reload_result *res)
 {
 	int rc = -CORSD_EAGAIN;
 
-	pthread_mutex_lock(&rl.lock);
-	if (rl.served >= ticket) {
-		*res = rl.last;
+	pthread_mutex_lock(&d->reloader.lock);
+	if (d->reloader.served >= ticket) {
+		*res = d->reloader.last;
 		rc = 0;
-	} else if (rl.stop) {
+	} else if (d->reloader.stop) {
 		rc = -CORSD_EUNAVAIL;
 	}
-	pthread_mutex_unlock(&rl.lock);
+	pthread_mutex_unlock(&d->reloader.lock);
 	return rc;
 }
 
 int
-corsd_reload_done_fd(void)
+corsd_reload_done_fd(struct corsd_daemon *d)
 {
-	return done_fd;
+	return d->reloader.done_fd;
 }
 
 void
-corsd_reload_get_stats(struct corsd_reload_stats *out)
+corsd_reload_get_stats(struct corsd_daemon *d, struct corsd_reload_stats *out)
 {
-	pthread_mutex_lock(&rl.lock);
-	*out = rl.stats;
-	pthread_mutex_unlock(&rl.lock);
+	pthread_mutex_lock(&d->reloader.lock);
+	*out = d->reloader.stats;
+	pthread_mutex_unlock(&d->reloader.lock);
 }
 
 uint64_t
-corsd_reload_generation(void)
+corsd_reload_generation(struct corsd_daemon *d)
 {
 	uint64_t generation;
 
-	pthread_mutex_lock(&rl.lock);
-	generation = rl.stats.generation;
-	pthread_mutex_unlock(&rl.lock);
+	pthread_mutex_lock(&d->reloader.lock);
+	generation = d->reloader.stats.generation;
+	pthread_mutex_unlock(&d->reloader.lock);
 	return generation;
 }
 
 void
-corsd_reload_loaded_id(struct corsd_file_id *id)
+corsd_reload_loaded_id(struct corsd_daemon *d, struct corsd_file_id *id)
 {
-	pthread_mutex_lock(&rl.lock);
-	*id = rl.loaded_id;
-	pthread_mutex_unlock(&rl.lock);
+	pthread_mutex_lock(&d->reloader.lock);
+	*id = d->reloader.loaded_id;
+	pthread_mutex_unlock(&d->reloader.lock);
 }
 
 uint64_t
 corsd_reload_decide(void *ctx, const struct corsd_request *req,
 		    struct corsd_answer *ans)
 {
+	struct corsd_reloader *r = &((struct corsd_daemon *)ctx)->reloader;
 	const struct corsd_snapshot *snap;
 	uint64_t generation = 0;
 
-	(void)ctx;
 	urcu_memb_read_lock();
-	snap = rcu_dereference(current);
-	tsan_acquire(&current); /* T2, pairs with T1 */
+	snap = rcu_dereference(r->current);
+	tsan_acquire(&r->current); /* T2, pairs with T1 */
 	if (corsd_decide(snap, req, ans) == 0)
 		generation = corsd_snapshot_generation(snap);
 	tsan_release(&rcu_grace); /* T3, pairs with T4 */

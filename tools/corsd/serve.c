@@ -18,7 +18,7 @@
 
 #include "log_int.h"
 #include "os.h"
-#include "reload_int.h"
+#include "daemon_int.h"
 #include "serve_int.h"
 
 #define TICK_MS	   100u
@@ -30,19 +30,13 @@ struct serve_thread {
 	struct corsd_serve_stats stats;
 };
 
-static struct serve_thread *serving;
-static unsigned nserving; /* started; read by the control thread */
-static bool serving_joined;
-static pthread_t hk_thread;
-static bool hk_running;
-
 static void *
 serve_main(void *arg)
 {
 	struct serve_thread *t = arg;
 
 	urcu_memb_register_thread();
-	corsd_server_serve(t->d->server, corsd_reload_decide, NULL, &t->stats,
+	corsd_server_serve(t->d->server, corsd_reload_decide, t->d, &t->stats,
 			   &t->d->stop_serving);
 	urcu_memb_unregister_thread();
 	return NULL;
@@ -94,11 +88,13 @@ housekeeping_main(void *arg)
 int
 corsd_serve_start(struct corsd_daemon *d)
 {
+	struct corsd_serving *sv = &d->serving;
+	struct serve_thread *serving;
 	char name[32];
 	unsigned i;
 	int rc;
 
-	serving = calloc(d->threads, sizeof(*serving));
+	serving = sv->threads = calloc(d->threads, sizeof(*serving));
 	if (!serving) {
 		corsd_log(LOG_ERR, "out of memory for %u serving threads",
 			  d->threads);
@@ -114,26 +110,27 @@ corsd_serve_start(struct corsd_daemon *d)
 			corsd_serve_stop(d);
 			return -1;
 		}
-		nserving++;
+		sv->n++;
 		snprintf(name, sizeof(name), "corsd-serve%u", i);
 		name[15] = '\0'; /* the kernel's limit for a name */
 		pthread_setname_np(serving[i].tid, name);
 	}
-	rc = pthread_create(&hk_thread, NULL, housekeeping_main, d);
+	rc = pthread_create(&sv->hk_thread, NULL, housekeeping_main, d);
 	if (rc != 0) {
 		corsd_log(LOG_ERR, "cannot start the housekeeping thread: %s",
 			  strerror(rc));
 		corsd_serve_stop(d);
 		return -1;
 	}
-	pthread_setname_np(hk_thread, "corsd-hk");
-	hk_running = true;
+	pthread_setname_np(sv->hk_thread, "corsd-hk");
+	sv->hk_running = true;
 	return 0;
 }
 
 void
 corsd_serve_stop(struct corsd_daemon *d)
 {
+	struct corsd_serving *sv = &d->serving;
 	unsigned i;
 
 	/* Relaxed, as the server reads it: the flag carries no data, and
@@ -141,33 +138,34 @@ corsd_serve_stop(struct corsd_daemon *d)
 	atomic_store_explicit(&d->stop_serving, true, memory_order_relaxed);
 	if (d->server)
 		corsd_server_kick(d->server);
-	if (serving_joined)
+	if (sv->joined)
 		return;
-	for (i = 0; i < nserving; i++)
-		pthread_join(serving[i].tid, NULL);
-	serving_joined = true;
+	for (i = 0; i < sv->n; i++)
+		pthread_join(sv->threads[i].tid, NULL);
+	sv->joined = true;
 }
 
 void
-corsd_serve_release(void)
+corsd_serve_release(struct corsd_daemon *d)
 {
-	free(serving);
-	serving = NULL;
-	nserving = 0;
+	free(d->serving.threads);
+	d->serving.threads = NULL;
+	d->serving.n = 0;
 }
 
 void
-corsd_housekeeping_join(void)
+corsd_housekeeping_join(struct corsd_daemon *d)
 {
-	if (!hk_running)
+	if (!d->serving.hk_running)
 		return;
-	pthread_join(hk_thread, NULL);
-	hk_running = false;
+	pthread_join(d->serving.hk_thread, NULL);
+	d->serving.hk_running = false;
 }
 
 void
-corsd_serve_get_totals(struct corsd_serve_totals *out)
+corsd_serve_get_totals(struct corsd_daemon *d, struct corsd_serve_totals *out)
 {
+	const struct corsd_serving *sv = &d->serving;
 	const struct corsd_serve_stats *st;
 	unsigned i, j;
 
@@ -175,8 +173,8 @@ corsd_serve_get_totals(struct corsd_serve_totals *out)
 	/* Relaxed: each counter has one writer and a sum of counters read
 	 * a moment apart is what statistics promise. */
 #define SUM(field) atomic_load_explicit(&st->field, memory_order_relaxed)
-	for (i = 0; i < nserving; i++) {
-		st = &serving[i].stats;
+	for (i = 0; i < sv->n; i++) {
+		st = &sv->threads[i].stats;
 		out->served += SUM(served);
 		out->bad_requests += SUM(bad_requests);
 		out->cache_inserts += SUM(cache_inserts);

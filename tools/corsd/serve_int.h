@@ -8,9 +8,27 @@
 #ifndef CORSD_SERVE_INT_H
 #define CORSD_SERVE_INT_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon_int.h"
+#include "corsd_types.h"
+
+struct corsd_daemon;
+struct serve_thread;
+
+/*
+ * The serving part's state, a part of struct corsd_daemon (d->serving):
+ * written by the main thread (start, stop, release); n is read by the
+ * control thread, which runs only between start and stop.
+ */
+struct corsd_serving {
+	struct serve_thread *threads;
+	unsigned n; /* started */
+	bool joined;
+	pthread_t hk_thread;
+	bool hk_running;
+};
 
 /* The serving threads' counters, summed. */
 struct corsd_serve_totals {
@@ -29,10 +47,11 @@ int corsd_serve_start(struct corsd_daemon *d);
 void corsd_serve_stop(struct corsd_daemon *d);
 /* Free what the serving threads used; after every thread that reads
  * the totals is joined. */
-void corsd_serve_release(void);
+void corsd_serve_release(struct corsd_daemon *d);
 /* Join the housekeeping thread; corsd_daemon_signal_stop() first. */
-void corsd_housekeeping_join(void);
+void corsd_housekeeping_join(struct corsd_daemon *d);
 
-void corsd_serve_get_totals(struct corsd_serve_totals *out);
+void corsd_serve_get_totals(struct corsd_daemon *d,
+			    struct corsd_serve_totals *out);
 
 #endif /* CORSD_SERVE_INT_H */

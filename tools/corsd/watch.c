@@ -52,7 +52,7 @@
 
 #include "log_int.h"
 #include "os.h"
-#include "reload_int.h"
+#include "daemon_int.h"
 #include "watch_int.h"
 
 #define WATCH_MASK                                                          \
@@ -62,57 +62,6 @@
 #define DEBOUNCE_MS	50u
 #define DEBOUNCE_CAP_MS 1000u
 #define REWATCH_MS	1000u
-
-struct watch {
-	struct corsd_daemon *d;
-	int fd; /* inotify */
-	/* The directory named by the policy path, and the names in it
-	 * that matter: the file's and the first component of a relative
-	 * symlink target (""). */
-	int dir_wd;
-	char dir[PATH_MAX];
-	char name[NAME_MAX + 1];
-	char via[NAME_MAX + 1];
-	/* Where the resolved file lives when the path is a symlink; may
-	 * be the same watch as dir_wd.  -1 when the path is no symlink. */
-	int tgt_wd;
-	char tgt_dir[PATH_MAX];
-	char tgt_name[NAME_MAX + 1];
-	struct corsd_file_id seen; /* zeroes: no file */
-	bool dir_lost_logged;
-	/* The path is a symlink whose target cannot be resolved or
-	 * watched: nothing would tell us when it comes back. */
-	bool dangling;
-};
-
-static struct watch w = {.fd = -1, .dir_wd = -1, .tgt_wd = -1};
-static pthread_t watch_thread;
-static bool watch_running;
-
-bool
-corsd_file_id_get(const char *path, struct corsd_file_id *id)
-{
-	struct stat st;
-
-	memset(id, 0, sizeof(*id));
-	if (stat(path, &st) != 0)
-		return false;
-	id->dev = (uint64_t)st.st_dev;
-	id->ino = (uint64_t)st.st_ino;
-	id->mtime_sec = (int64_t)st.st_mtim.tv_sec;
-	id->mtime_nsec = (int64_t)st.st_mtim.tv_nsec;
-	id->size = (int64_t)st.st_size;
-	return true;
-}
-
-bool
-corsd_file_id_equal(const struct corsd_file_id *a,
-		    const struct corsd_file_id *b)
-{
-	return a->dev == b->dev && a->ino == b->ino &&
-	       a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
-	       a->size == b->size;
-}
 
 /* Split absolute @path at its last '/'.  Return false if it will not fit
  * or has no name. */
@@ -134,13 +83,13 @@ split_path(const char *path, char *dir, char *name)
 }
 
 static void
-drop_tgt_watch(void)
+drop_tgt_watch(struct corsd_watcher *w)
 {
-	if (w.tgt_wd >= 0 && w.tgt_wd != w.dir_wd)
-		inotify_rm_watch(w.fd, w.tgt_wd);
-	w.tgt_wd = -1;
-	w.tgt_dir[0] = '\0';
-	w.tgt_name[0] = '\0';
+	if (w->tgt_wd >= 0 && w->tgt_wd != w->dir_wd)
+		inotify_rm_watch(w->fd, w->tgt_wd);
+	w->tgt_wd = -1;
+	w->tgt_dir[0] = '\0';
+	w->tgt_name[0] = '\0';
 }
 
 /*
@@ -148,36 +97,36 @@ drop_tgt_watch(void)
  * Return: false when the policy path's own directory cannot be watched.
  */
 static bool
-resolve(void)
+resolve(struct corsd_watcher *w)
 {
 	char link[PATH_MAX], real[PATH_MAX], tdir[PATH_MAX];
 	char tname[NAME_MAX + 1];
-	const char *path = w.d->policy_path;
+	const char *path = w->d->policy_path;
 	struct stat st;
 	ssize_t n;
 	size_t k;
 	int wd;
 
-	if (w.dir_wd < 0) {
-		w.dir_wd = inotify_add_watch(w.fd, w.dir, WATCH_MASK);
-		if (w.dir_wd < 0) {
-			if (!w.dir_lost_logged)
+	if (w->dir_wd < 0) {
+		w->dir_wd = inotify_add_watch(w->fd, w->dir, WATCH_MASK);
+		if (w->dir_wd < 0) {
+			if (!w->dir_lost_logged)
 				corsd_log(LOG_WARNING,
-					  "watch: cannot watch '%s': %s", w.dir,
-					  strerror(errno));
-			w.dir_lost_logged = true;
+					  "watch: cannot watch '%s': %s",
+					  w->dir, strerror(errno));
+			w->dir_lost_logged = true;
 			return false;
 		}
-		if (w.dir_lost_logged)
+		if (w->dir_lost_logged)
 			corsd_log(LOG_NOTICE, "watch: watching '%s' again",
-				  w.dir);
-		w.dir_lost_logged = false;
+				  w->dir);
+		w->dir_lost_logged = false;
 	}
 
-	w.via[0] = '\0';
-	w.dangling = false;
+	w->via[0] = '\0';
+	w->dangling = false;
 	if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) {
-		drop_tgt_watch();
+		drop_tgt_watch(w);
 		return true;
 	}
 	n = readlink(path, link, sizeof(link) - 1);
@@ -185,57 +134,57 @@ resolve(void)
 		link[n] = '\0';
 		k = strcspn(link, "/");
 		if (k <= NAME_MAX && strcmp(link, ".") && strcmp(link, "..")) {
-			memcpy(w.via, link, k);
-			w.via[k] = '\0';
+			memcpy(w->via, link, k);
+			w->via[k] = '\0';
 		}
 	}
 	if (!realpath(path, real) || !split_path(real, tdir, tname)) {
-		drop_tgt_watch();
-		w.dangling = true;
+		drop_tgt_watch(w);
+		w->dangling = true;
 		return true;
 	}
-	if (w.tgt_wd < 0 || strcmp(tdir, w.tgt_dir) != 0) {
+	if (w->tgt_wd < 0 || strcmp(tdir, w->tgt_dir) != 0) {
 		/* Same directory as dir_wd (same inode): the kernel hands
 		 * back that watch, which is then not ours to remove. */
-		wd = inotify_add_watch(w.fd, tdir, WATCH_MASK);
+		wd = inotify_add_watch(w->fd, tdir, WATCH_MASK);
 		if (wd < 0)
 			corsd_log(LOG_WARNING, "watch: cannot watch '%s': %s",
 				  tdir, strerror(errno));
-		if (w.tgt_wd >= 0 && w.tgt_wd != w.dir_wd && w.tgt_wd != wd)
-			inotify_rm_watch(w.fd, w.tgt_wd);
-		w.tgt_wd = wd;
-		strcpy(w.tgt_dir, tdir);
+		if (w->tgt_wd >= 0 && w->tgt_wd != w->dir_wd && w->tgt_wd != wd)
+			inotify_rm_watch(w->fd, w->tgt_wd);
+		w->tgt_wd = wd;
+		strcpy(w->tgt_dir, tdir);
 	}
-	strcpy(w.tgt_name, tname);
-	w.dangling = w.tgt_wd < 0;
+	strcpy(w->tgt_name, tname);
+	w->dangling = w->tgt_wd < 0;
 	return true;
 }
 
 /* The file may have new content: ask for a reload if it has. */
 static void
-check(void)
+check(struct corsd_watcher *w)
 {
 	struct corsd_file_id id, loaded;
 
-	if (!corsd_file_id_get(w.d->policy_path, &id)) {
-		if (w.seen.ino)
-			corsd_log(
-				LOG_WARNING,
-				"watch: %s is missing; keeping generation "
-				"%llu",
-				w.d->policy_name,
-				(unsigned long long)corsd_reload_generation());
-		w.seen = id;
+	if (!corsd_file_id_get(w->d->policy_path, &id)) {
+		if (w->seen.ino)
+			corsd_log(LOG_WARNING,
+				  "watch: %s is missing; keeping generation "
+				  "%llu",
+				  w->d->policy_name,
+				  (unsigned long long)corsd_reload_generation(
+					  w->d));
+		w->seen = id;
 		return;
 	}
-	if (corsd_file_id_equal(&id, &w.seen))
+	if (corsd_file_id_equal(&id, &w->seen))
 		return;
-	w.seen = id;
-	corsd_reload_loaded_id(&loaded);
+	w->seen = id;
+	corsd_reload_loaded_id(w->d, &loaded);
 	if (corsd_file_id_equal(&id, &loaded))
 		return;
-	corsd_log(LOG_INFO, "watch: %s changed; reloading", w.d->policy_name);
-	corsd_reload_request();
+	corsd_log(LOG_INFO, "watch: %s changed; reloading", w->d->policy_name);
+	corsd_reload_request(w->d);
 }
 
 static bool
@@ -247,40 +196,41 @@ name_is(const struct inotify_event *ev, const char *name)
 /* Does @ev say anything about the policy file?  Keeps the watch
  * descriptors in step with directories that went away. */
 static bool
-relevant(const struct inotify_event *ev)
+relevant(struct corsd_watcher *w, const struct inotify_event *ev)
 {
 	if (ev->mask & IN_Q_OVERFLOW)
 		return true;
 	if (ev->wd < 0)
 		return false;
 	if (ev->mask & GONE_MASK) {
-		if (ev->wd != w.dir_wd && ev->wd != w.tgt_wd)
+		if (ev->wd != w->dir_wd && ev->wd != w->tgt_wd)
 			return false; /* a watch we removed ourselves */
 		/* A directory moved away keeps its watch; removing it
 		 * lets resolve() watch whatever the path names now. */
 		if (ev->mask & IN_MOVE_SELF)
-			inotify_rm_watch(w.fd, ev->wd);
-		if (ev->wd == w.dir_wd) {
-			if (!w.dir_lost_logged)
+			inotify_rm_watch(w->fd, ev->wd);
+		if (ev->wd == w->dir_wd) {
+			if (!w->dir_lost_logged)
 				corsd_log(LOG_WARNING,
 					  "watch: '%s' went away; watching "
 					  "for it to come back",
-					  w.dir);
-			w.dir_lost_logged = true;
-			w.dir_wd = -1;
+					  w->dir);
+			w->dir_lost_logged = true;
+			w->dir_wd = -1;
 		}
-		if (ev->wd == w.tgt_wd)
-			w.tgt_wd = -1;
+		if (ev->wd == w->tgt_wd)
+			w->tgt_wd = -1;
 		return true;
 	}
-	if (ev->wd == w.dir_wd && (name_is(ev, w.name) || name_is(ev, w.via)))
+	if (ev->wd == w->dir_wd &&
+	    (name_is(ev, w->name) || name_is(ev, w->via)))
 		return true;
-	return ev->wd == w.tgt_wd && name_is(ev, w.tgt_name);
+	return ev->wd == w->tgt_wd && name_is(ev, w->tgt_name);
 }
 
 /* Drain the inotify queue.  Return: whether any event was relevant. */
 static bool
-drain(void)
+drain(struct corsd_watcher *w)
 {
 	char buf[4096]
 		__attribute__((aligned(__alignof__(struct inotify_event))));
@@ -290,7 +240,7 @@ drain(void)
 	size_t off, step;
 
 	for (;;) {
-		n = read(w.fd, buf, sizeof(buf));
+		n = read(w->fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -300,7 +250,7 @@ drain(void)
 			step = sizeof(*ev) + ev->len;
 			if (step > (size_t)n - off)
 				break;
-			if (relevant(ev))
+			if (relevant(w, ev))
 				any = true;
 		}
 	}
@@ -309,15 +259,15 @@ drain(void)
 static void *
 watch_main(void *arg)
 {
+	struct corsd_watcher *w = arg;
 	struct pollfd pfd[2] = {
-		{.fd = w.fd, .events = POLLIN},
-		{.fd = w.d->stop_fd, .events = POLLIN},
+		{.fd = w->fd, .events = POLLIN},
+		{.fd = w->d->stop_fd, .events = POLLIN},
 	};
 	uint64_t now, first = 0, due = 0, next_rewatch = 0;
 	bool pending = false;
 	int timeout;
 
-	(void)arg;
 	for (;;) {
 		now = corsd_os_now_ms();
 		if (pending)
@@ -329,7 +279,7 @@ watch_main(void *arg)
 		if (pfd[1].revents)
 			break;
 		now = corsd_os_now_ms();
-		if ((pfd[0].revents & POLLIN) && drain()) {
+		if ((pfd[0].revents & POLLIN) && drain(w)) {
 			if (!pending)
 				first = now;
 			pending = true;
@@ -339,13 +289,13 @@ watch_main(void *arg)
 		}
 		if (pending && now >= due) {
 			pending = false;
-			resolve();
-			check();
-		} else if ((w.dir_wd < 0 || w.dangling) &&
+			resolve(w);
+			check(w);
+		} else if ((w->dir_wd < 0 || w->dangling) &&
 			   now >= next_rewatch) {
 			next_rewatch = now + REWATCH_MS;
-			if (resolve())
-				check();
+			if (resolve(w))
+				check(w);
 		}
 	}
 	return NULL;
@@ -354,51 +304,57 @@ watch_main(void *arg)
 int
 corsd_watch_start(struct corsd_daemon *d)
 {
+	struct corsd_watcher *w = &d->watcher;
 	int rc;
 
-	w.d = d;
-	if (!split_path(d->policy_path, w.dir, w.name)) {
+	w->d = d;
+	w->fd = w->dir_wd = w->tgt_wd = -1;
+	if (!split_path(d->policy_path, w->dir, w->name)) {
 		corsd_log(LOG_ERR, "--watch: cannot watch '%s': bad path",
 			  d->policy_path);
 		return -1;
 	}
-	w.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (w.fd < 0) {
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->fd < 0) {
 		corsd_log(LOG_ERR, "--watch: inotify: %s", strerror(errno));
 		return -1;
 	}
-	if (!resolve()) {
-		corsd_log(LOG_ERR, "--watch: cannot watch '%s'", w.dir);
-		close(w.fd);
-		w.fd = -1;
+	if (!resolve(w)) {
+		corsd_log(LOG_ERR, "--watch: cannot watch '%s'", w->dir);
+		close(w->fd);
+		w->fd = -1;
 		return -1;
 	}
 	/* A change between the first load and now is a change too. */
-	corsd_reload_loaded_id(&w.seen);
-	check();
+	corsd_reload_loaded_id(d, &w->seen);
+	check(w);
 
-	rc = pthread_create(&watch_thread, NULL, watch_main, NULL);
+	rc = pthread_create(&w->thread, NULL, watch_main, w);
 	if (rc != 0) {
 		corsd_log(LOG_ERR, "cannot start the watch thread: %s",
 			  strerror(rc));
-		close(w.fd);
-		w.fd = -1;
+		close(w->fd);
+		w->fd = -1;
 		return -1;
 	}
-	pthread_setname_np(watch_thread, "corsd-watch");
-	watch_running = true;
+	pthread_setname_np(w->thread, "corsd-watch");
+	w->running = true;
 	return 0;
 }
 
 void
-corsd_watch_join(void)
+corsd_watch_join(struct corsd_daemon *d)
 {
-	if (watch_running) {
-		pthread_join(watch_thread, NULL);
-		watch_running = false;
+	struct corsd_watcher *w = &d->watcher;
+
+	if (!w->d) /* never started: no --watch */
+		return;
+	if (w->running) {
+		pthread_join(w->thread, NULL);
+		w->running = false;
 	}
-	if (w.fd >= 0) {
-		close(w.fd);
-		w.fd = -1;
+	if (w->fd >= 0) {
+		close(w->fd);
+		w->fd = -1;
 	}
 }
