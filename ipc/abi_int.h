@@ -19,7 +19,7 @@
  *
  * The doorbell is a bitmap with one bit per slot: a worker that posts a
  * request sets its bit; a serving thread finds work with a find-first-set
- * over 64 slots at a time instead of visiting idle slots one by one.  One
+ * over a word of slots at a time instead of visiting idle slots one by one. One
  * thread at a time serves a slot (corsd's private flag per slot); it
  * clears the bit after answering and then looks at the slot once more.
  * While spinning, a serving thread also watches the req_seq of the slot
@@ -34,11 +34,16 @@
 
 #include "corsd_types.h"
 
-#define CORSD_ABI_VERSION   3u
+#define CORSD_ABI_VERSION 3u
+/* The unit of layout: fields with different writers live on different
+ * lines of this size, so no two writers share one. */
+#define CORSD_CACHE_LINE 64u
+/* The doorbell: one bit per slot in words of this many bits. */
+#define CORSD_PENDING_BITS  64u
 #define CORSD_CACHE_MAGIC   0x454843414344534fULL /* "OSDCACHE" */
 #define CORSD_SLOTS_MAGIC   0x53544f4c5344534fULL /* "OSDSLOTS" */
 #define CORSD_SLOTS_MAX	    1024u
-#define CORSD_PENDING_WORDS (CORSD_SLOTS_MAX / 64u)
+#define CORSD_PENDING_WORDS (CORSD_SLOTS_MAX / CORSD_PENDING_BITS)
 #define CORSD_INSTANCE_MAX  32u
 
 enum corsd_daemon_state {
@@ -107,22 +112,27 @@ struct corsd_slot {
 	_Atomic uint64_t owner_start; /* owner's start time (pid reuse) */
 	/* Worker-side counters: only the owner writes them, so workers
 	 * never contend on a cache line for statistics. */
-	_Alignas(64) _Atomic uint64_t n_requests;
+	_Alignas(CORSD_CACHE_LINE) _Atomic uint64_t n_requests;
 	_Atomic uint64_t n_hits;
 	_Atomic uint64_t n_misses;
 	_Atomic uint64_t n_timeouts;
 	_Atomic uint64_t n_sleeps;
 	_Atomic uint64_t lat[CORSD_LAT_BUCKETS];
-	_Alignas(64) _Atomic uint32_t req_seq; /* worker: bumped after req */
+	_Alignas(CORSD_CACHE_LINE) _Atomic uint32_t
+		req_seq; /* worker: bumped after req */
 	uint32_t pad0;
 	struct corsd_wire_request req;
-	_Alignas(64) _Atomic uint32_t rep_seq; /* corsd: = req_seq, answered */
-	int32_t rc; /* 0 or -CORSD_E*: corsd's verdict on req */
+	_Alignas(CORSD_CACHE_LINE) _Atomic uint32_t
+		rep_seq; /* corsd: = req_seq, answered */
+	int32_t rc;	 /* 0 or -CORSD_E*: corsd's verdict on req */
 	struct corsd_answer answer;
 };
 
 struct corsd_slots_hdr {
-	uint64_t magic;
+	/* Stored last, with release (R0 in corsd_server_open()); loaded
+	 * first, with acquire (A0 in the client's attach()): a worker
+	 * that sees the magic sees the header it guards. */
+	_Atomic uint64_t magic;
 	uint32_t abi_version;
 	uint32_t nslots;
 	uint64_t epoch;
@@ -164,7 +174,7 @@ struct corsd_cache_entry {
 };
 
 struct corsd_cache_hdr {
-	uint64_t magic;
+	_Atomic uint64_t magic; /* as corsd_slots_hdr.magic: R0/A0 */
 	uint32_t abi_version;
 	uint32_t hdr_size;
 	uint64_t epoch; /* random, non-zero, per corsd start */
@@ -189,25 +199,33 @@ struct corsd_cache_hdr {
 };
 
 _Static_assert(sizeof(struct corsd_answer) % 8 == 0, "answer is 8-aligned");
-_Static_assert(offsetof(struct corsd_slot, req_seq) % 64 == 0 &&
-		       offsetof(struct corsd_slot, rep_seq) % 64 == 0 &&
-		       offsetof(struct corsd_slot, n_requests) % 64 == 0 &&
-		       offsetof(struct corsd_slot, req) ==
-			       offsetof(struct corsd_slot, req_seq) + 8 &&
-		       offsetof(struct corsd_slot, answer) ==
-			       offsetof(struct corsd_slot, rep_seq) + 8,
-	       "slot layout: one writer per cache line");
+_Static_assert(
+	offsetof(struct corsd_slot, req_seq) % CORSD_CACHE_LINE == 0 &&
+		offsetof(struct corsd_slot, rep_seq) % CORSD_CACHE_LINE == 0 &&
+		offsetof(struct corsd_slot, n_requests) % CORSD_CACHE_LINE ==
+			0 &&
+		offsetof(struct corsd_slot, req) ==
+			offsetof(struct corsd_slot, req_seq) + 8 &&
+		offsetof(struct corsd_slot, answer) ==
+			offsetof(struct corsd_slot, rep_seq) + 8,
+	"slot layout: one writer per cache line");
 _Static_assert(sizeof(struct corsd_slots_hdr) == 256, "slots header size");
-_Static_assert(offsetof(struct corsd_slots_hdr, doorbell) == 64,
+_Static_assert(sizeof(_Atomic uint64_t) == 8 && _Alignof(_Atomic uint64_t) == 8,
+	       "an atomic magic is a plain 8-byte word in the layout");
+_Static_assert(CORSD_SLOTS_MAX % CORSD_PENDING_BITS == 0,
+	       "the doorbell is whole words");
+_Static_assert(offsetof(struct corsd_slots_hdr, doorbell) == CORSD_CACHE_LINE,
 	       "doorbell on its own cache line");
-_Static_assert(offsetof(struct corsd_slots_hdr, pending) == 128,
+_Static_assert(offsetof(struct corsd_slots_hdr, pending) ==
+		       2 * CORSD_CACHE_LINE,
 	       "pending bitmap on its own cache lines");
 _Static_assert(sizeof(struct corsd_cache_hdr) == 192, "cache header size");
-_Static_assert(offsetof(struct corsd_cache_hdr, generation) == 128,
+_Static_assert(offsetof(struct corsd_cache_hdr, generation) ==
+		       2 * CORSD_CACHE_LINE,
 	       "generation on its own cache line");
 _Static_assert(offsetof(struct corsd_cache_entry, key) == 32,
 	       "cache entry layout");
-_Static_assert(sizeof(struct corsd_cache_entry) % 64 == 0,
+_Static_assert(sizeof(struct corsd_cache_entry) % CORSD_CACHE_LINE == 0,
 	       "cache entries are whole cache lines");
 
 static inline size_t

@@ -15,6 +15,8 @@
  *      we see the reply before we sleep (and FUTEX_WAIT re-checks).
  *   A3 (generation load, acquire) pairs with the release in
  *      corsd_server_publish_generation().
+ *   A0 (magic loads, acquire, first in attach()) pairs with R0 in
+ *      corsd_server_open(): the header a magic guards is complete.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,8 +36,8 @@
 #define CLIENT_CHECK_MS 50u    /* look for a new or dead corsd this often */
 
 struct corsd_client {
-	char cache_name[64];
-	char slots_name[64];
+	char cache_name[CORSD_SHM_NAME_MAX];
+	char slots_name[CORSD_SHM_NAME_MAX];
 	unsigned timeout_ms;
 	pid_t pid;
 	uint64_t start;
@@ -123,10 +125,11 @@ attach(struct corsd_client *c)
 	c->cache = h;
 	c->cache_size = size;
 	c->cache_ino = ino;
-	/* The magic is stored last, after a release fence, by corsd. */
-	if (size < sizeof(*h) || h->magic != CORSD_CACHE_MAGIC)
+	/* A0: pairs with R0, the magic corsd stores last. */
+	if (size < sizeof(*h) ||
+	    atomic_load_explicit(&h->magic, memory_order_acquire) !=
+		    CORSD_CACHE_MAGIC)
 		goto unavail;
-	CORSD_FENCE(memory_order_acquire);
 	/* A SIGKILLed corsd leaves its segments behind, still saying
 	 * SERVING: its cached answers must not outlive it. */
 	if (h->abi_version != CORSD_ABI_VERSION || h->hdr_size != sizeof(*h) ||
@@ -144,7 +147,8 @@ attach(struct corsd_client *c)
 	/* Geometry comes from the read-only header, never from the
 	 * writable segment another worker could have scribbled on. */
 	if (size != h->slots_segment_size ||
-	    c->slots->magic != CORSD_SLOTS_MAGIC ||
+	    atomic_load_explicit(&c->slots->magic, memory_order_acquire) !=
+		    CORSD_SLOTS_MAGIC ||
 	    c->slots->epoch != h->epoch || h->slots_nslots == 0 ||
 	    h->slots_nslots > CORSD_SLOTS_MAX ||
 	    h->slots_slot_size < sizeof(struct corsd_slot) ||
@@ -326,7 +330,7 @@ round_trip(struct corsd_client *c, const struct corsd_request *r,
 	struct corsd_slot *s = c->slot;
 	struct corsd_slots_hdr *sh = c->slots;
 	uint64_t deadline, now;
-	uint64_t bit = 1ull << (c->slot_idx % 64);
+	uint64_t bit = 1ull << (c->slot_idx % CORSD_PENDING_BITS);
 	uint32_t seq, rep;
 	uint16_t nh, bl;
 	size_t off = 0;
@@ -342,8 +346,8 @@ round_trip(struct corsd_client *c, const struct corsd_request *r,
 	/* R1: the request bytes above are visible before the new seq. */
 	atomic_store_explicit(&s->req_seq, seq, memory_order_release);
 	/* D1, D2: ring only when a serving thread said it sleeps. */
-	atomic_fetch_or_explicit(&sh->pending[c->slot_idx / 64], bit,
-				 memory_order_seq_cst);
+	atomic_fetch_or_explicit(&sh->pending[c->slot_idx / CORSD_PENDING_BITS],
+				 bit, memory_order_seq_cst);
 	*t0 = corsd_os_now_ns();
 	deadline = *t0 + (uint64_t)c->timeout_ms * 1000000u;
 	if (atomic_load_explicit(&sh->sleepers, memory_order_seq_cst)) {

@@ -59,6 +59,10 @@ corsd_os_cpu_relax(void)
 #endif
 }
 
+/* Room for "/corsd.<instance>.<what>" with the longest instance name,
+ * the longest <what> ("slots") and the NUL. */
+#define CORSD_SHM_NAME_MAX 64
+
 /* "/corsd.<instance>.<what>" into buf; -CORSD_EINVAL for a bad instance
  * name (1-32 bytes of [A-Za-z0-9_-]). */
 int corsd_os_shm_name(char *buf, size_t size, const char *instance,

@@ -17,6 +17,8 @@
  *   C1 (pending fetch_and, seq_cst) + the req_seq re-check pair with
  *      R1 + D1: a posting either is seen or sets its bit again
  *   R4 (generation store, release) pairs with A3 in the client
+ *   R0 (magic stores, release, last in corsd_server_open()) pairs with
+ *      A0 in the client's attach()
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,8 +43,8 @@ struct corsd_server {
 	uint32_t nwords;
 	uint32_t ttl_ms;
 	uint64_t spin_ns;
-	char cache_name[64];
-	char slots_name[64];
+	char cache_name[CORSD_SHM_NAME_MAX];
+	char slots_name[CORSD_SHM_NAME_MAX];
 	struct corsd_cache_hdr *cache;
 	size_t cache_size;
 	struct corsd_slots_hdr *slots;
@@ -76,7 +78,8 @@ corsd_server_open(const struct corsd_server_config *cfg, int *err)
 	int rc = -CORSD_EINVAL;
 
 	if (!cfg || cfg->nslots == 0 || cfg->nslots > CORSD_SLOTS_MAX ||
-	    cfg->cache_entries == 0 || cfg->cache_entries > (1u << 24))
+	    cfg->cache_entries == 0 ||
+	    cfg->cache_entries > CORSD_CACHE_ENTRIES_MAX)
 		goto fail;
 	s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -94,9 +97,11 @@ corsd_server_open(const struct corsd_server_config *cfg, int *err)
 		sets *= 2;
 	s->nsets = sets;
 	s->nslots = cfg->nslots;
-	s->slot_size = (uint32_t)round_up(sizeof(struct corsd_slot), 64);
-	s->slots_off = round_up(sizeof(struct corsd_slots_hdr), 64);
-	s->nwords = (cfg->nslots + 63) / 64;
+	s->slot_size =
+		(uint32_t)round_up(sizeof(struct corsd_slot), CORSD_CACHE_LINE);
+	s->slots_off =
+		round_up(sizeof(struct corsd_slots_hdr), CORSD_CACHE_LINE);
+	s->nwords = (cfg->nslots + CORSD_PENDING_BITS - 1) / CORSD_PENDING_BITS;
 	s->ttl_ms = cfg->cache_ttl_ms;
 	s->spin_ns = (uint64_t)cfg->spin_us * 1000u;
 	s->slots_size =
@@ -157,10 +162,12 @@ corsd_server_open(const struct corsd_server_config *cfg, int *err)
 	s->slots->epoch = s->cache->epoch;
 	s->slots->slots_off = s->slots_off;
 	s->slots->slot_size = s->slot_size;
-	/* Magic numbers last: a worker that sees one sees the rest. */
-	CORSD_FENCE(memory_order_release);
-	s->slots->magic = CORSD_SLOTS_MAGIC;
-	s->cache->magic = CORSD_CACHE_MAGIC;
+	/* R0: magic numbers last, pairs with A0 in the client's attach():
+	 * a worker that sees one sees the rest. */
+	atomic_store_explicit(&s->slots->magic, CORSD_SLOTS_MAGIC,
+			      memory_order_release);
+	atomic_store_explicit(&s->cache->magic, CORSD_CACHE_MAGIC,
+			      memory_order_release);
 	if (err)
 		*err = 0;
 	return s;
@@ -297,7 +304,8 @@ prefetch_answer(struct corsd_slot *sl)
 {
 	const char *p = (const char *)sl + offsetof(struct corsd_slot, rep_seq);
 
-	for (size_t off = 64; off <= PREFETCH_ANSWER_BYTES; off += 64)
+	for (size_t off = CORSD_CACHE_LINE; off <= PREFETCH_ANSWER_BYTES;
+	     off += CORSD_CACHE_LINE)
 		__builtin_prefetch(p + off, 1, 3);
 }
 
@@ -310,10 +318,13 @@ static void
 put_answer(struct corsd_slot *sl, const struct corsd_answer *ans)
 {
 	size_t n = offsetof(struct corsd_answer, block) + ans->block_len;
-	size_t head = 64 - offsetof(struct corsd_slot, answer) % 64;
+	size_t head = CORSD_CACHE_LINE -
+		      offsetof(struct corsd_slot, answer) % CORSD_CACHE_LINE;
 
 	_Static_assert(offsetof(struct corsd_answer, block) >=
-			       64 - offsetof(struct corsd_slot, answer) % 64,
+			       CORSD_CACHE_LINE -
+				       offsetof(struct corsd_slot, answer) %
+					       CORSD_CACHE_LINE,
 		       "every answer reaches past rep_seq's line");
 
 	memcpy((char *)&sl->answer + head, (const char *)ans + head, n - head);
@@ -364,8 +375,8 @@ take_request(struct corsd_server *s, uint32_t i, corsd_server_decide_fn fn,
 	     struct corsd_wire_request *w, struct corsd_answer *ans)
 {
 	struct corsd_slot *sl = slot_at(s, i);
-	_Atomic uint64_t *word = &s->slots->pending[i / 64];
-	uint64_t bit = 1ull << (i % 64);
+	_Atomic uint64_t *word = &s->slots->pending[i / CORSD_PENDING_BITS];
+	uint64_t bit = 1ull << (i % CORSD_PENDING_BITS);
 	struct corsd_request r;
 	uint32_t seq;
 	uint64_t gen = 0;
@@ -443,14 +454,16 @@ serve_pending(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
 						     memory_order_relaxed);
 
 		/* Bits past nslots are noise a worker wrote: ignore. */
-		if (wd == s->nwords - 1 && s->nslots % 64)
-			bits &= (1ull << (s->nslots % 64)) - 1;
+		if (wd == s->nwords - 1 && s->nslots % CORSD_PENDING_BITS)
+			bits &= (1ull << (s->nslots % CORSD_PENDING_BITS)) - 1;
 		while (bits) {
 			unsigned b = (unsigned)__builtin_ctzll(bits);
 
 			bits &= bits - 1;
-			if (take_request(s, wd * 64 + b, fn, ctx, st, w, ans)) {
-				*hot = wd * 64 + b;
+			uint32_t i = wd * CORSD_PENDING_BITS + b;
+
+			if (take_request(s, i, fn, ctx, st, w, ans)) {
+				*hot = i;
 				found = true;
 			}
 		}

@@ -25,11 +25,17 @@
 #include "abi_int.h"
 #include "corsd_types.h"
 
+/* The most cache entries a server takes: 1M entries of
+ * sizeof(struct corsd_cache_entry) (~1.6 KiB) is ~1.6 GiB of shared
+ * memory.  corsd's --cache-entries checks against this one bound. */
+#define CORSD_CACHE_ENTRIES_MAX (1u << 20)
+
 struct corsd_server_config {
 	const char *instance;	/* validated by corsd_os_shm_name() */
 	gid_t gid;		/* (gid_t)-1: the daemon's own group */
 	unsigned nslots;	/* 1..CORSD_SLOTS_MAX */
-	unsigned cache_entries; /* rounded up to sets of CORSD_CACHE_WAYS */
+	unsigned cache_entries; /* 1..CORSD_CACHE_ENTRIES_MAX, rounded up to
+				 * sets of CORSD_CACHE_WAYS */
 	unsigned cache_ttl_ms;	/* cap for answers without a max-age */
 	unsigned spin_us;	/* a serving thread spins this long for work
 				 * before it sleeps on the doorbell */

@@ -27,11 +27,10 @@
 #include "server_int.h"
 #include "watch_int.h"
 
-#define CORSD_THREADS_MAX	64u
-#define CORSD_CACHE_ENTRIES_MAX (1u << 20)
-#define CORSD_CACHE_TTL_MAX_MS	86400000u
-#define CORSD_SPIN_US_MAX	1000000u
-#define CORSD_SUN_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
+#define CORSD_THREADS_MAX      64u
+#define CORSD_CACHE_TTL_MAX_MS 86400000u
+#define CORSD_SPIN_US_MAX      1000000u
+#define CORSD_SUN_PATH_MAX     sizeof(((struct sockaddr_un *)0)->sun_path)
 
 struct corsd_daemon {
 	/* Configuration, from the command line. */

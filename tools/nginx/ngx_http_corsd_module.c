@@ -828,34 +828,42 @@ ngx_http_corsd_request_fields(ngx_http_request_t *r, struct corsd_request *req)
 
 
 /*
- * The names of the headers corsd sends, as it spells them, and in lower
- * case: a name found here is not copied or lowercased for each request.
+ * The header names corsd speaks, from its one table (corsd/tbl_headers.h),
+ * and their lower case, made once at configuration into static storage
+ * (the same bytes at every reload): a name found here is not copied or
+ * lowercased for each request.
  */
 
 typedef struct {
     ngx_str_t                   name;
-    u_char                     *lowcase;
+    u_char                      lowcase[48];
 } ngx_http_corsd_known_t;
 
 
 static ngx_http_corsd_known_t  ngx_http_corsd_known[] = {
-    { ngx_string("Access-Control-Allow-Origin"),
-      (u_char *) "access-control-allow-origin" },
-    { ngx_string("Access-Control-Allow-Credentials"),
-      (u_char *) "access-control-allow-credentials" },
-    { ngx_string("Access-Control-Allow-Methods"),
-      (u_char *) "access-control-allow-methods" },
-    { ngx_string("Access-Control-Allow-Headers"),
-      (u_char *) "access-control-allow-headers" },
-    { ngx_string("Access-Control-Expose-Headers"),
-      (u_char *) "access-control-expose-headers" },
-    { ngx_string("Access-Control-Max-Age"),
-      (u_char *) "access-control-max-age" },
-    { ngx_string("Access-Control-Allow-Private-Network"),
-      (u_char *) "access-control-allow-private-network" },
-    { ngx_string("Vary"), (u_char *) "vary" },
-    { ngx_null_string, NULL }
+#define CORSD_HDR(id, text)  { ngx_string(text), "" },
+#include "corsd/tbl_headers.h"
+#undef CORSD_HDR
+    { ngx_null_string, "" }
 };
+
+
+static ngx_int_t
+ngx_http_corsd_init_known(void)
+{
+    ngx_http_corsd_known_t  *k;
+
+    for (k = ngx_http_corsd_known; k->name.len; k++) {
+        if (k->name.len >= sizeof(k->lowcase)) {
+            return NGX_ERROR;
+        }
+
+        ngx_strlow(k->lowcase, k->name.data, k->name.len);
+        k->lowcase[k->name.len] = '\0';
+    }
+
+    return NGX_OK;
+}
 
 
 static ngx_http_corsd_known_t *
@@ -1224,6 +1232,13 @@ ngx_http_corsd_init(ngx_conf_t *cf)
 {
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
+
+    if (ngx_http_corsd_init_known() != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "corsd: a header name in corsd/tbl_headers.h "
+                           "is too long for the module's table");
+        return NGX_ERROR;
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

@@ -4,7 +4,8 @@
  * Layer: engine (shared by every layer above it).  Each row is
  * CORSD_ERR(NAME, value, "message"); the table expands into the enum in
  * corsd_err.h and into corsd_strerror().  Values are stable: they cross
- * the shared-memory ABI.
+ * the shared-memory ABI.  Values 12 (PROTO) and 13 (BUSY) were never
+ * returned by anything and are retired: never reuse them.
  */
 CORSD_ERR(OK,        0, "success")
 CORSD_ERR(NOMEM,     1, "out of memory")
@@ -18,6 +19,4 @@ CORSD_ERR(REGEX,     8, "regular expression error")
 CORSD_ERR(AGAIN,     9, "resource temporarily unavailable")
 CORSD_ERR(TIMEDOUT, 10, "timed out")
 CORSD_ERR(UNAVAIL,  11, "corsd is not available")
-CORSD_ERR(PROTO,    12, "protocol or ABI mismatch")
-CORSD_ERR(BUSY,     13, "resource busy")
 CORSD_ERR(PERM,     14, "permission denied")
