@@ -18,7 +18,8 @@ static const char *const err_msgs[] = {
 const char *
 corsd_strerror(int err)
 {
-	unsigned e = err < 0 ? (unsigned)-err : (unsigned)err;
+	/* Negated in unsigned arithmetic: -INT_MIN would overflow. */
+	unsigned e = err < 0 ? 0u - (unsigned)err : (unsigned)err;
 
 	if (e >= sizeof(err_msgs) / sizeof(err_msgs[0]) || !err_msgs[e])
 		return "unknown error";
