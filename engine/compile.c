@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii_int.h"
 #include "policy_int.h"
 #include "snapshot_int.h"
 
@@ -497,13 +498,10 @@ compile_names(struct arena *a, const struct corsd_name_list *l,
 	if (!buf)
 		goto out;
 	for (size_t i = 0; i < l->n; i++) {
-		for (size_t j = 0; j < l->len[i]; j++) {
-			char c = l->v[i][j];
-
-			buf[at + j] = lower && c >= 'A' && c <= 'Z'
-					      ? (char)(c | 0x20)
-					      : c;
-		}
+		if (lower)
+			corsd_ascii_lower_copy(buf + at, l->v[i], l->len[i]);
+		else
+			memcpy(buf + at, l->v[i], l->len[i]);
 		keys[i].p = buf + at;
 		keys[i].len = l->len[i];
 		at += l->len[i];

@@ -34,6 +34,7 @@
 
 #include <yaml.h>
 
+#include "ascii_int.h"
 #include "diag_int.h"
 #include "origin_int.h"
 #include "policy_int.h"
@@ -170,9 +171,9 @@ edit_distance(const char *a, size_t al, const char *b, size_t bl)
 			char x = a[i - 1], y = b[j - 1];
 			size_t best;
 
-			x = x >= 'A' && x <= 'Z' ? (char)(x | 0x20) : x;
-			y = y >= 'A' && y <= 'Z' ? (char)(y | 0x20) : y;
-			best = d[i - 1][j - 1] + (x != y);
+			best = d[i - 1][j - 1] +
+			       (corsd_ascii_lower((unsigned char)x) !=
+				corsd_ascii_lower((unsigned char)y));
 			if (d[i - 1][j] + 1 < best)
 				best = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < best)
@@ -222,38 +223,26 @@ enum stype {
 };
 
 static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool
-eq(const char *p, size_t len, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return len == n && memcmp(p, lit, n) == 0;
-}
-
-static bool
 is_core_float(const char *s, size_t len)
 {
 	size_t i = 0, digits = 0;
 
 	if (i < len && (s[i] == '-' || s[i] == '+'))
 		i++;
-	if (eq(s + i, len - i, ".inf") || eq(s + i, len - i, ".Inf") ||
-	    eq(s + i, len - i, ".INF"))
+	if (corsd_ascii_eq(s + i, len - i, ".inf") ||
+	    corsd_ascii_eq(s + i, len - i, ".Inf") ||
+	    corsd_ascii_eq(s + i, len - i, ".INF"))
 		return true;
-	if (eq(s, len, ".nan") || eq(s, len, ".NaN") || eq(s, len, ".NAN"))
+	if (corsd_ascii_eq(s, len, ".nan") || corsd_ascii_eq(s, len, ".NaN") ||
+	    corsd_ascii_eq(s, len, ".NAN"))
 		return true;
-	while (i < len && is_digit(s[i])) {
+	while (i < len && corsd_ascii_is_digit(s[i])) {
 		i++;
 		digits++;
 	}
 	if (i < len && s[i] == '.') {
 		i++;
-		while (i < len && is_digit(s[i])) {
+		while (i < len && corsd_ascii_is_digit(s[i])) {
 			i++;
 			digits++;
 		}
@@ -266,18 +255,12 @@ is_core_float(const char *s, size_t len)
 		i++;
 		if (i < len && (s[i] == '-' || s[i] == '+'))
 			i++;
-		for (e = i; i < len && is_digit(s[i]); i++)
+		for (e = i; i < len && corsd_ascii_is_digit(s[i]); i++)
 			;
 		if (i == e)
 			return false;
 	}
 	return i == len;
-}
-
-static bool
-is_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static bool
@@ -288,7 +271,7 @@ is_core_int(const char *s, size_t len)
 	if (len > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {
 		for (i = 2; i < len; i++)
 			if (s[1] == 'o' ? s[i] < '0' || s[i] > '7'
-					: !is_hex(s[i]))
+					: !corsd_ascii_is_hex(s[i]))
 				return false;
 		return true;
 	}
@@ -297,7 +280,7 @@ is_core_int(const char *s, size_t len)
 	if (i == len)
 		return false;
 	for (; i < len; i++)
-		if (!is_digit(s[i]))
+		if (!corsd_ascii_is_digit(s[i]))
 			return false;
 	return true;
 }
@@ -311,11 +294,13 @@ scalar_type(const yaml_event_t *ev)
 
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return ST_STR;
-	if (len == 0 || eq(s, len, "~") || eq(s, len, "null") ||
-	    eq(s, len, "Null") || eq(s, len, "NULL"))
+	if (len == 0 || corsd_ascii_eq(s, len, "~") ||
+	    corsd_ascii_eq(s, len, "null") || corsd_ascii_eq(s, len, "Null") ||
+	    corsd_ascii_eq(s, len, "NULL"))
 		return ST_NULL;
-	if (eq(s, len, "true") || eq(s, len, "True") || eq(s, len, "TRUE") ||
-	    eq(s, len, "false") || eq(s, len, "False") || eq(s, len, "FALSE"))
+	if (corsd_ascii_eq(s, len, "true") || corsd_ascii_eq(s, len, "True") ||
+	    corsd_ascii_eq(s, len, "TRUE") || corsd_ascii_eq(s, len, "false") ||
+	    corsd_ascii_eq(s, len, "False") || corsd_ascii_eq(s, len, "FALSE"))
 		return ST_BOOL;
 	if (is_core_int(s, len))
 		return ST_INT;
@@ -548,7 +533,8 @@ struct key {
 static bool
 key_is(const struct key *k, const char *lit)
 {
-	return k->ok && k->len <= sizeof(k->s) && eq(k->s, k->len, lit);
+	return k->ok && k->len <= sizeof(k->s) &&
+	       corsd_ascii_eq(k->s, k->len, lit);
 }
 
 /*
@@ -837,7 +823,7 @@ load_origin(struct loader *ld, struct pstate *ps)
 		    quote(in.p, in.len).s, ps->name.s, node_kind(&ld->ev));
 		return 0;
 	}
-	if (!eq(in.p, in.len, "*"))
+	if (!corsd_ascii_eq(in.p, in.len, "*"))
 		ps->other_entries++;
 	if (in.len > LOAD_REGEX_MAX + 1 && in.p[0] == '~') {
 		ERR(ld, LIMIT, where,
@@ -961,43 +947,6 @@ load_origins(struct loader *ld, struct pstate *ps)
 	return 0;
 }
 
-/* RFC 9110 tchar. */
-static bool
-is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static bool
-is_token(const char *p, size_t len)
-{
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_tchar((unsigned char)p[i]))
-			return false;
-	return true;
-}
-
-static bool
-eq_nocase(const char *a, size_t al, const char *b, size_t bl)
-{
-	if (al != bl)
-		return false;
-	for (size_t i = 0; i < al; i++) {
-		char x = a[i], y = b[i];
-
-		x = x >= 'A' && x <= 'Z' ? (char)(x | 0x20) : x;
-		y = y >= 'A' && y <= 'Z' ? (char)(y | 0x20) : y;
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
 /* Browsers upper-case these six only (Fetch, "normalize a method"). */
 static const char *const normalised_methods[] = {
 	"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT",
@@ -1045,14 +994,14 @@ load_name(struct loader *ld, struct pstate *ps, enum pkey which,
 		    node_kind(&ld->ev));
 		return 0;
 	}
-	if (eq(s, len, "*")) {
+	if (corsd_ascii_eq(s, len, "*")) {
 		if (!l->wildcard)
 			ps->star_at[which] = where;
 		l->wildcard = true;
 		check_rendered(ld, ps, which, l, where, over);
 		return 0;
 	}
-	if (!is_token(s, len)) {
+	if (!corsd_ascii_is_token(s, len)) {
 		report(ld, CORSD_SEV_ERROR,
 		       method ? CORSD_RULE_METHOD_SYNTAX
 			      : CORSD_RULE_HEADER_SYNTAX,
@@ -1071,7 +1020,7 @@ load_name(struct loader *ld, struct pstate *ps, enum pkey which,
 		for (size_t i = 0; i < 6; i++) {
 			const char *m = normalised_methods[i];
 
-			if (eq_nocase(s, len, m, strlen(m))) {
+			if (corsd_ascii_eq_nocase(s, len, m, strlen(m))) {
 				s = m;
 				break;
 			}
@@ -1080,7 +1029,7 @@ load_name(struct loader *ld, struct pstate *ps, enum pkey which,
 	/* Methods are case-sensitive once normalised; header names are not. */
 	for (size_t i = 0; i < l->n; i++)
 		if (method ? l->len[i] == len && memcmp(l->v[i], s, len) == 0
-			   : eq_nocase(l->v[i], l->len[i], s, len))
+			   : corsd_ascii_eq_nocase(l->v[i], l->len[i], s, len))
 			return 0;
 	if (*over)
 		return 0;
@@ -1099,7 +1048,8 @@ load_names(struct loader *ld, struct pstate *ps, enum pkey which,
 	if (ld->bad)
 		return skip_node(ld);
 	if (ld->ev.type == YAML_SCALAR_EVENT &&
-	    scalar_type(&ld->ev) == ST_STR && eq(sval(ld), slen(ld), "*")) {
+	    scalar_type(&ld->ev) == ST_STR &&
+	    corsd_ascii_eq(sval(ld), slen(ld), "*")) {
 		ps->star_at[which] = here(ld);
 		l->wildcard = true;
 		return 0;
@@ -1249,7 +1199,7 @@ load_word(struct loader *ld, struct pstate *ps, enum pkey which,
 		return skip_node(ld);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (eq(sval(ld), slen(ld), words[i])) {
+		if (corsd_ascii_eq(sval(ld), slen(ld), words[i])) {
 			*out = (int)i;
 			return 0;
 		}
@@ -1390,10 +1340,10 @@ valid_policy_name(const struct key *k)
 	if (k->len == 0 || k->len > CORSD_POLICY_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < k->len; i++) {
-		char c = k->s[i];
+		unsigned char c = (unsigned char)k->s[i];
 
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !is_digit(c) && c != '.' && c != '_' && c != '-')
+		if (!corsd_ascii_is_alpha(c) && !corsd_ascii_is_digit(c) &&
+		    c != '.' && c != '_' && c != '-')
 			return false;
 	}
 	return true;
@@ -1560,7 +1510,8 @@ load_version(struct loader *ld)
 		    node_kind(&ld->ev));
 		return skip_node(ld);
 	}
-	if (scalar_type(&ld->ev) != ST_INT || !eq(sval(ld), slen(ld), "1"))
+	if (scalar_type(&ld->ev) != ST_INT ||
+	    !corsd_ascii_eq(sval(ld), slen(ld), "1"))
 		ERR(ld, VERSION, here(ld),
 		    "unsupported version '%s' (%s); this corsd reads "
 		    "'version: 1'",
