@@ -76,39 +76,6 @@ struct loader {
 
 /* ---- messages --------------------------------------------------------- */
 
-struct quoted {
-	char s[80];
-};
-
-/* A printable, bounded copy of bytes from the file, for a message. */
-static struct quoted
-quote(const char *p, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	struct quoted q;
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (o + 8 >= sizeof(q.s)) {
-			memcpy(q.s + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			q.s[o++] = (char)c;
-		} else {
-			q.s[o++] = '\\';
-			q.s[o++] = 'x';
-			q.s[o++] = hex[c >> 4];
-			q.s[o++] = hex[c & 15];
-		}
-	}
-	q.s[o] = '\0';
-	return q;
-}
-
 static uint32_t
 clamp32(size_t v)
 {
@@ -155,62 +122,6 @@ report(struct loader *ld, enum corsd_severity sev, enum corsd_rule rule,
 	report(ld, CORSD_SEV_ERROR, CORSD_RULE_##rule, where, __VA_ARGS__)
 #define WARN(ld, rule, where, ...) \
 	report(ld, CORSD_SEV_WARNING, CORSD_RULE_##rule, where, __VA_ARGS__)
-
-/* Optimal string alignment distance, ASCII case folded; both <= 32. */
-static size_t
-edit_distance(const char *a, size_t al, const char *b, size_t bl)
-{
-	size_t d[33][33];
-
-	for (size_t i = 0; i <= al; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= bl; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= al; i++) {
-		for (size_t j = 1; j <= bl; j++) {
-			char x = a[i - 1], y = b[j - 1];
-			size_t best;
-
-			best = d[i - 1][j - 1] +
-			       (corsd_ascii_lower((unsigned char)x) !=
-				corsd_ascii_lower((unsigned char)y));
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[al][bl];
-}
-
-/* The known key a typo most likely meant, or NULL. */
-static const char *
-did_you_mean(const char *key, size_t len, const char *const *known, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = 3;
-
-	if (len == 0 || len > 32)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		size_t kl = strlen(known[i]);
-		size_t dist;
-
-		if (kl > 32)
-			continue;
-		dist = edit_distance(key, len, known[i], kl);
-		/* A short key is near everything: ask for a third right. */
-		if (dist < best_d && dist * 3 <= len) {
-			best = known[i];
-			best_d = dist;
-		}
-	}
-	return best;
-}
 
 /* ---- events ----------------------------------------------------------- */
 
@@ -567,10 +478,10 @@ next_key(struct loader *ld, struct key *k)
 }
 
 /* The key as bytes for a message (never more than was kept). */
-static struct quoted
+static struct corsd_quoted
 key_quote(const struct key *k)
 {
-	return quote(k->s, k->len < sizeof(k->s) ? k->len : sizeof(k->s));
+	return corsd_quote(k->s, k->len < sizeof(k->s) ? k->len : sizeof(k->s));
 }
 
 /* ---- model building --------------------------------------------------- */
@@ -683,7 +594,7 @@ struct oset {
 
 struct pstate {
 	struct corsd_policy *p;
-	struct quoted name;
+	struct corsd_quoted name;
 	bool seen[K__COUNT];
 	struct pos first[K__COUNT];
 	struct pos any_at;    /* the first "*" origin */
@@ -820,7 +731,8 @@ load_origin(struct loader *ld, struct pstate *ps)
 		ps->other_entries++;
 		ERR(ld, TYPE, where,
 		    "origin '%s' in policy '%s' is %s; expected a string",
-		    quote(in.p, in.len).s, ps->name.s, node_kind(&ld->ev));
+		    corsd_quote(in.p, in.len).s, ps->name.s,
+		    node_kind(&ld->ev));
 		return 0;
 	}
 	if (!corsd_ascii_eq(in.p, in.len, "*"))
@@ -877,7 +789,7 @@ load_origin(struct loader *ld, struct pstate *ps)
 		WARN(ld, ORIGIN_DUPLICATE, where,
 		     "origin '%s' in policy '%s' is listed twice (after "
 		     "normalisation); the second is ignored",
-		     quote(in.p, in.len).s, ps->name.s);
+		     corsd_quote(in.p, in.len).s, ps->name.s);
 		return 0;
 	}
 	if (dup < 0) {
@@ -990,7 +902,7 @@ load_name(struct loader *ld, struct pstate *ps, enum pkey which,
 	if (scalar_type(&ld->ev) != ST_STR) {
 		ERR(ld, TYPE, where,
 		    "%s '%s' in '%s' of policy '%s' is %s; expected a string",
-		    what, quote(s, len).s, policy_keys[which], ps->name.s,
+		    what, corsd_quote(s, len).s, policy_keys[which], ps->name.s,
 		    node_kind(&ld->ev));
 		return 0;
 	}
@@ -1006,14 +918,14 @@ load_name(struct loader *ld, struct pstate *ps, enum pkey which,
 		       method ? CORSD_RULE_METHOD_SYNTAX
 			      : CORSD_RULE_HEADER_SYNTAX,
 		       where, "%s '%s' in policy '%s' is not an HTTP token",
-		       what, quote(s, len).s, ps->name.s);
+		       what, corsd_quote(s, len).s, ps->name.s);
 		return 0;
 	}
 	if (method && len > CORSD_METHOD_MAX) {
 		ERR(ld, LIMIT, where,
 		    "method '%s' in policy '%s' is longer than %d bytes, "
 		    "which no request may be",
-		    quote(s, len).s, ps->name.s, CORSD_METHOD_MAX);
+		    corsd_quote(s, len).s, ps->name.s, CORSD_METHOD_MAX);
 		return 0;
 	}
 	if (method) {
@@ -1093,8 +1005,8 @@ load_bool(struct loader *ld, struct pstate *ps, enum pkey which, bool *out)
 		ERR(ld, TYPE, here(ld),
 		    "'%s' of policy '%s' is '%s' (%s); expected true or false, "
 		    "unquoted",
-		    policy_keys[which], ps->name.s, quote(sval(ld), slen(ld)).s,
-		    node_kind(&ld->ev));
+		    policy_keys[which], ps->name.s,
+		    corsd_quote(sval(ld), slen(ld)).s, node_kind(&ld->ev));
 	else
 		ERR(ld, TYPE, here(ld),
 		    "'%s' of policy '%s' is %s; expected true or false",
@@ -1130,7 +1042,7 @@ load_int(struct loader *ld, struct pstate *ps, enum pkey which, int64_t *out)
 		ERR(ld, TYPE, here(ld),
 		    "'%s' of policy '%s' is '%s' (%s); expected a whole number "
 		    "in decimal, unquoted",
-		    policy_keys[which], ps->name.s, quote(s, len).s,
+		    policy_keys[which], ps->name.s, corsd_quote(s, len).s,
 		    node_kind(&ld->ev));
 		return false;
 	}
@@ -1156,7 +1068,7 @@ load_max_age(struct loader *ld, struct pstate *ps)
 		ERR(ld, MAX_AGE_RANGE, here(ld),
 		    "max_age %s of policy '%s' is out of range; allowed are 0 "
 		    "to 86400 seconds",
-		    quote(sval(ld), slen(ld)).s, ps->name.s);
+		    corsd_quote(sval(ld), slen(ld)).s, ps->name.s);
 		return 0;
 	}
 	if (v > 7200)
@@ -1178,7 +1090,7 @@ load_preflight_status(struct loader *ld, struct pstate *ps)
 	if (v != 200 && v != 204) {
 		ERR(ld, PREFLIGHT_STATUS, here(ld),
 		    "preflight_status %s of policy '%s' is neither 200 nor 204",
-		    quote(sval(ld), slen(ld)).s, ps->name.s);
+		    corsd_quote(sval(ld), slen(ld)).s, ps->name.s);
 		return 0;
 	}
 	ps->p->preflight_status = (uint16_t)v;
@@ -1205,7 +1117,7 @@ load_word(struct loader *ld, struct pstate *ps, enum pkey which,
 		}
 	}
 	ERR(ld, REJECT_BEHAVIOUR, here(ld), "%s '%s' of policy '%s' is not %s",
-	    policy_keys[which], quote(sval(ld), slen(ld)).s, ps->name.s,
+	    policy_keys[which], corsd_quote(sval(ld), slen(ld)).s, ps->name.s,
 	    expect);
 	return 0;
 }
@@ -1403,9 +1315,9 @@ load_policy(struct loader *ld, const struct key *k)
 		if (!pk.ok) {
 			/* reported by next_key() */
 		} else if (i == K__COUNT) {
-			struct quoted q = key_quote(&pk);
-			const char *hint = did_you_mean(pk.s, pk.len,
-							policy_keys, K__COUNT);
+			struct corsd_quoted q = key_quote(&pk);
+			const char *hint = corsd_did_you_mean(
+				pk.s, pk.len, policy_keys, K__COUNT);
 
 			if (hint)
 				ERR(ld, UNKNOWN_KEY, pk.where,
@@ -1515,7 +1427,7 @@ load_version(struct loader *ld)
 		ERR(ld, VERSION, here(ld),
 		    "unsupported version '%s' (%s); this corsd reads "
 		    "'version: 1'",
-		    quote(sval(ld), slen(ld)).s, node_kind(&ld->ev));
+		    corsd_quote(sval(ld), slen(ld)).s, node_kind(&ld->ev));
 	return 0;
 }
 
@@ -1544,9 +1456,9 @@ load_root(struct loader *ld)
 		if (!k.ok) {
 			r = skip_node(ld);
 		} else if (i == 2) {
-			struct quoted q = key_quote(&k);
+			struct corsd_quoted q = key_quote(&k);
 			const char *hint =
-				did_you_mean(k.s, k.len, top_keys, 2);
+				corsd_did_you_mean(k.s, k.len, top_keys, 2);
 			size_t j;
 
 			for (j = 0; j < K__COUNT && !key_is(&k, policy_keys[j]);
@@ -1807,7 +1719,7 @@ corsd_policy_set_load_file(const char *path, struct corsd_diags *diags,
 			corsd_diag_add(diags, CORSD_SEV_ERROR,
 				       CORSD_RULE_DOCUMENT, 0, 0,
 				       "cannot read '%s': %s",
-				       quote(path, strlen(path)).s,
+				       corsd_quote(path, strlen(path)).s,
 				       strerror_r(eno, ebuf, sizeof(ebuf)));
 		*err = rc;
 		return NULL;

@@ -26,6 +26,7 @@
 #include <pcre2.h>
 
 #include "ascii_int.h"
+#include "diag_int.h"
 #include "origin_int.h"
 
 /* ---- byte classes of origins (ASCII ones in ascii_int.h) ------------ */
@@ -143,45 +144,6 @@ corsd_origin_parse_serialized(struct corsd_str in, struct corsd_origin_view *v)
 
 /* ---- diagnostics -------------------------------------------------------- */
 
-/* SUBJECT_SHOWN bytes of quoted subject, escapes and the lead byte
- * included, then "..." and the NUL. */
-#define SUBJECT_SHOWN 128
-#define SUBJECT_BUF   (SUBJECT_SHOWN + 8)
-
-/*
- * The subject of a message, as it is quoted: control bytes escaped so a
- * message never drives a terminal, and cut at SUBJECT_SHOWN bytes so the
- * part that says what is wrong always fits in a diagnostic.  Bytes of
- * 0x80 and up are kept: the policy file's own UTF-8 reads best as written.
- */
-static void
-quote(char *dst, char lead, const char *src, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)src;
-	size_t o = 0, i;
-
-	if (lead)
-		dst[o++] = lead;
-	for (i = 0; i < n; i++) {
-		if (o + (p[i] < 0x20 || p[i] == 0x7f ? 4 : 1) > SUBJECT_SHOWN)
-			break;
-		if (p[i] < 0x20 || p[i] == 0x7f) {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[p[i] >> 4];
-			dst[o++] = hex[p[i] & 0xf];
-		} else {
-			dst[o++] = (char)p[i];
-		}
-	}
-	if (i < n) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
-}
-
 static int __attribute__((format(printf, 5, 6)))
 report(enum corsd_rule *rule, char *msg, size_t msglen, enum corsd_rule r,
        const char *fmt, ...)
@@ -270,17 +232,18 @@ static struct corsd_regex *
 regex_build(const char *pat, size_t len, enum corsd_rule *rule, char *msg,
 	    size_t msglen, int *err)
 {
-	char subj[SUBJECT_BUF];
+	const char *subj;
+	struct corsd_quoted q = corsd_quote(pat, pat ? len : 0);
 	struct corsd_regex *re;
 	PCRE2_UCHAR ebuf[160];
 	PCRE2_SIZE eoff;
 	int ec;
 
-	quote(subj, '~', pat, pat ? len : 0);
+	subj = q.s;
 	*err = -CORSD_EINVAL;
 	if (!pat || !regex_is_anchored(pat, len)) {
 		report(rule, msg, msglen, CORSD_RULE_ORIGIN_REGEX_ANCHOR,
-		       "regex origin '%s' is not anchored; write it as ^...$",
+		       "regex origin '~%s' is not anchored; write it as ^...$",
 		       subj);
 		return NULL;
 	}
@@ -296,7 +259,7 @@ regex_build(const char *pat, size_t len, enum corsd_rule *rule, char *msg,
 		if (pcre2_get_error_message(ec, ebuf, sizeof(ebuf)) < 0)
 			memcpy(ebuf, "unknown error", sizeof("unknown error"));
 		report(rule, msg, msglen, CORSD_RULE_ORIGIN_REGEX_COMPILE,
-		       "regex origin '%s' does not compile: %s at offset %zu",
+		       "regex origin '~%s' does not compile: %s at offset %zu",
 		       subj, (const char *)ebuf, (size_t)eoff);
 		return NULL;
 	}
@@ -323,7 +286,7 @@ regex_build(const char *pat, size_t len, enum corsd_rule *rule, char *msg,
 nomem:
 	*err = -CORSD_ENOMEM;
 	report(rule, msg, msglen, CORSD_RULE_ORIGIN_REGEX_COMPILE,
-	       "out of memory compiling regex origin '%s'", subj);
+	       "out of memory compiling regex origin '~%s'", subj);
 	return NULL;
 }
 
@@ -496,8 +459,9 @@ check_host(const struct entry *e, const char *subj, enum corsd_rule *rule,
 	for (i = 0; i < n; i++) {
 		if (!is_host_char(h[i]))
 			return FAIL("origin '%s' has an invalid character "
-				    "'%c' in its host",
-				    subj, (char)h[i]);
+				    "'%s' in its host",
+				    subj,
+				    corsd_quote((const char *)&h[i], 1).s);
 		if (h[i] == '.') {
 			if (label == 0)
 				break;
@@ -650,7 +614,8 @@ corsd_origin_pattern_parse(struct corsd_str in,
 			   enum corsd_rule *rule, char *msg, size_t msglen)
 {
 	struct entry e = {.p = (const unsigned char *)in.p};
-	char subj[SUBJECT_BUF];
+	struct corsd_quoted q;
+	const char *subj;
 	enum corsd_origin_kind kind;
 	size_t len, at, skip;
 	char *t, *w;
@@ -664,7 +629,8 @@ corsd_origin_pattern_parse(struct corsd_str in,
 	out->scheme[0] = '\0';
 	out->scheme_len = 0;
 	out->port = CORSD_PORT_DEFAULT;
-	quote(subj, 0, in.p, in.len);
+	q = corsd_quote(in.p, in.len);
+	subj = q.s;
 	if (in.len == 0)
 		return FAIL("origin '' is empty; write scheme://host[:port]");
 	if (corsd_ascii_eq(in.p, in.len, "*"))
