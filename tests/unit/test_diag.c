@@ -120,10 +120,11 @@ test_quote_cuts_long_subjects_at_72_bytes_never_inside_an_escape(void **state)
 	assert_int_equal(strncmp(q.s, "\\x01\\x01", 8), 0);
 }
 
+/* The policy keys of load.c, as a loader passes them. */
 static const char *const keys[] = {
-	"origins",	   "methods",	      "allow_headers",
-	"expose_headers",  "credentials",     "max_age",
-	"private_network", "preflight_status", "on_preflight_reject",
+	"origins",	    "methods",		"allow_headers",
+	"expose_headers",   "credentials",	"max_age",
+	"private_network",  "preflight_status", "on_preflight_reject",
 	"on_origin_reject",
 };
 
