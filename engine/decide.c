@@ -417,7 +417,7 @@ corsd_decide(const struct corsd_snapshot *s, const struct corsd_request *req,
 	const struct snap_tmpl *t;
 	int cls;
 
-	if (!s || !req || !ans)
+	if (!snap_valid(s) || !req || !ans)
 		return -CORSD_EINVAL;
 	ans->flags = 0;
 	ans->status = 0;
