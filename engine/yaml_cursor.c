@@ -21,7 +21,7 @@
 #include "diag_int.h"
 #include "yaml_cursor_int.h"
 
-#define ERR(y, rule, where, ...)                                       \
+#define ERR(y, rule, where, ...)                                        \
 	corsd_yaml_report(y, CORSD_SEV_ERROR, CORSD_RULE_##rule, where, \
 			  __VA_ARGS__)
 
@@ -48,7 +48,8 @@ corsd_yaml_here(const struct corsd_yaml *y)
 
 void
 corsd_yaml_report(struct corsd_yaml *y, enum corsd_severity sev,
-		  enum corsd_rule rule, struct corsd_pos where, const char *fmt, ...)
+		  enum corsd_rule rule, struct corsd_pos where, const char *fmt,
+		  ...)
 {
 	char msg[CORSD_DIAG_MESSAGE_MAX];
 	va_list ap;
@@ -238,8 +239,7 @@ syntax_error(struct corsd_yaml *y)
 			    "%s %s (from line %zu)", problem, p->context,
 			    p->context_mark.line + 1);
 		else
-			ERR(y, YAML_SYNTAX, at(p->problem_mark), "%s",
-			    problem);
+			ERR(y, YAML_SYNTAX, at(p->problem_mark), "%s", problem);
 		break;
 	}
 }
@@ -314,7 +314,8 @@ corsd_yaml_next(struct corsd_yaml *y)
 		/* libyaml keeps state per open collection: bound it. */
 		if (++y->depth > CORSD_YAML_DEPTH_MAX) {
 			ERR(y, LIMIT, corsd_yaml_here(y),
-			    "nesting is deeper than %d levels", CORSD_YAML_DEPTH_MAX);
+			    "nesting is deeper than %d levels",
+			    CORSD_YAML_DEPTH_MAX);
 			y->stop = true;
 			return -1;
 		}
@@ -380,7 +381,6 @@ corsd_yaml_key_quote(const struct corsd_yaml_key *k)
 {
 	return corsd_quote(k->s, k->len < sizeof(k->s) ? k->len : sizeof(k->s));
 }
-
 
 int
 corsd_yaml_init(struct corsd_yaml *y, const char *buf, size_t len,
