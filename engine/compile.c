@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii_int.h"
 #include "policy_int.h"
 #include "snapshot_int.h"
 
@@ -497,13 +498,10 @@ compile_names(struct arena *a, const struct corsd_name_list *l,
 	if (!buf)
 		goto out;
 	for (size_t i = 0; i < l->n; i++) {
-		for (size_t j = 0; j < l->len[i]; j++) {
-			char c = l->v[i][j];
-
-			buf[at + j] = lower && c >= 'A' && c <= 'Z'
-					      ? (char)(c | 0x20)
-					      : c;
-		}
+		if (lower)
+			corsd_ascii_lower_copy(buf + at, l->v[i], l->len[i]);
+		else
+			memcpy(buf + at, l->v[i], l->len[i]);
 		keys[i].p = buf + at;
 		keys[i].len = l->len[i];
 		at += l->len[i];
@@ -630,7 +628,9 @@ fail:
 void
 corsd_snapshot_free(struct corsd_snapshot *s)
 {
-	if (!s)
+	/* Not a live snapshot: freeing what it points to would free
+	 * whatever the bytes say; leaking is the lesser harm. */
+	if (!snap_valid(s))
 		return;
 	for (uint32_t i = 0; i < s->nregexes; i++)
 		corsd_regex_free(s->regexes[i]);
@@ -642,19 +642,19 @@ corsd_snapshot_free(struct corsd_snapshot *s)
 uint64_t
 corsd_snapshot_generation(const struct corsd_snapshot *s)
 {
-	return s->generation;
+	return snap_valid(s) ? s->generation : 0;
 }
 
 size_t
 corsd_snapshot_size(const struct corsd_snapshot *s)
 {
-	return (size_t)s->size;
+	return snap_valid(s) ? (size_t)s->size : 0;
 }
 
 size_t
 corsd_snapshot_policy_count(const struct corsd_snapshot *s)
 {
-	return s->npolicies;
+	return snap_valid(s) ? s->npolicies : 0;
 }
 
 struct corsd_str
@@ -663,7 +663,7 @@ corsd_snapshot_policy_name(const struct corsd_snapshot *s, size_t i)
 	struct corsd_str r = {NULL, 0};
 	const struct snap_policy *p;
 
-	if (i >= s->npolicies)
+	if (!snap_valid(s) || i >= s->npolicies)
 		return r;
 	p = (const struct snap_policy *)snap_at(s, s->policies_off) + i;
 	r.p = snap_at(s, p->name_off);

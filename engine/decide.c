@@ -10,39 +10,13 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "ascii_int.h"
 #include "policy_int.h"
 #include "snapshot_int.h"
 
 static const char ACAPN_NAME[] = "Access-Control-Allow-Private-Network";
 
 #define SMALL_TABLE 8
-
-/* RFC 9110 tchar, the bytes of a method or header-name token: each one
- * lowercased, 0 for every other byte.  One load per byte tells both. */
-static const uint8_t tchar_lower[256] = {
-	['!'] = '!',   ['#'] = '#', ['$'] = '$', ['%'] = '%', ['&'] = '&',
-	['\''] = '\'', ['*'] = '*', ['+'] = '+', ['-'] = '-', ['.'] = '.',
-	['^'] = '^',   ['_'] = '_', ['`'] = '`', ['|'] = '|', ['~'] = '~',
-	['0'] = '0',   ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
-	['5'] = '5',   ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
-	['A'] = 'a',   ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e',
-	['F'] = 'f',   ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j',
-	['K'] = 'k',   ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o',
-	['P'] = 'p',   ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
-	['U'] = 'u',   ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
-	['Z'] = 'z',   ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd',
-	['e'] = 'e',   ['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i',
-	['j'] = 'j',   ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
-	['o'] = 'o',   ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's',
-	['t'] = 't',   ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x',
-	['y'] = 'y',   ['z'] = 'z',
-};
-
-static inline bool
-str_eq(struct corsd_str s, const char *lit, size_t len)
-{
-	return s.len == len && memcmp(s.p, lit, len) == 0;
-}
 
 static const struct snap_key *
 table_find(const struct corsd_snapshot *s, const struct snap_table *t,
@@ -192,7 +166,7 @@ match_origin(const struct corsd_snapshot *s, const struct snap_policy *p,
 	 * already a valid serialised origin: no need to parse first. */
 	if (table_find(s, &p->exact, o.p, o.len))
 		return SNAP_MATCHED;
-	if (str_eq(o, "null", 4))
+	if (corsd_ascii_eq(o.p, o.len, "null"))
 		return p->flags & SNAP_F_ORIGIN_NULL ? SNAP_MATCHED
 						     : MATCH_NONE;
 	if (!corsd_origin_parse_serialized(o, &v))
@@ -269,21 +243,14 @@ reject_preflight(const struct corsd_snapshot *s, const struct snap_policy *p,
 }
 
 static bool
-is_token(struct corsd_str t)
-{
-	for (size_t i = 0; i < t.len; i++)
-		if (!tchar_lower[(unsigned char)t.p[i]])
-			return false;
-	return t.len > 0;
-}
-
-static bool
 method_allowed(const struct corsd_snapshot *s, const struct snap_policy *p,
 	       struct corsd_str m)
 {
 	/* CORS-safelisted methods need no listing (Fetch, "CORS-safelisted
 	 * method"); the comparison is byte-exact as browsers send them. */
-	if (str_eq(m, "GET", 3) || str_eq(m, "HEAD", 4) || str_eq(m, "POST", 4))
+	if (corsd_ascii_eq(m.p, m.len, "GET") ||
+	    corsd_ascii_eq(m.p, m.len, "HEAD") ||
+	    corsd_ascii_eq(m.p, m.len, "POST"))
 		return true;
 	if (p->flags & SNAP_F_METHODS_ANY)
 		return true;
@@ -320,7 +287,8 @@ check_headers(const struct corsd_snapshot *s, const struct snap_policy *p,
 		if (i == h.len)
 			break;
 		start = i;
-		while (i < h.len && (c = tchar_lower[(unsigned char)h.p[i]])) {
+		while (i < h.len &&
+		       (c = corsd_tchar_lower[(unsigned char)h.p[i]])) {
 			lower[i] = (char)c;
 			i++;
 		}
@@ -380,7 +348,7 @@ decide_preflight(const struct corsd_snapshot *s, const struct snap_policy *p,
 {
 	const struct snap_tmpl *t;
 	enum corsd_reason r;
-	bool pna = str_eq(req->acrpn, "true", 4);
+	bool pna = corsd_ascii_eq(req->acrpn.p, req->acrpn.len, "true");
 
 	ans->flags |= CORSD_ANSWER_PREFLIGHT;
 	if (cls < 0) {
@@ -392,7 +360,8 @@ decide_preflight(const struct corsd_snapshot *s, const struct snap_policy *p,
 					 : CORSD_REASON_ORIGIN_MALFORMED);
 		return;
 	}
-	if (req->acrm.len > CORSD_METHOD_MAX || !is_token(req->acrm)) {
+	if (req->acrm.len > CORSD_METHOD_MAX ||
+	    !corsd_ascii_is_token(req->acrm.p, req->acrm.len)) {
 		reject_preflight(s, p, ans, CORSD_REASON_METHOD_MALFORMED);
 		return;
 	}
@@ -448,7 +417,7 @@ corsd_decide(const struct corsd_snapshot *s, const struct corsd_request *req,
 	const struct snap_tmpl *t;
 	int cls;
 
-	if (!s || !req || !ans)
+	if (!snap_valid(s) || !req || !ans)
 		return -CORSD_EINVAL;
 	ans->flags = 0;
 	ans->status = 0;

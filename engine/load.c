@@ -3,13 +3,15 @@
  * struct corsd_policy_set.
  *
  * Layer: engine.  Governed by DESIGN.md section 2 and the rule table in
- * tbl/rules.h.  Everything in the file is untrusted: the loader streams
- * libyaml events rather than building a document tree (so nothing grows
- * with nesting or alias expansion), bounds every size, and reports every
- * problem with its rule and 1-based line:column, going on past the first.
- * Any error fails the load; warnings alone do not.
+ * corsd/tbl_rules.h.  This file holds the policy rules only: what each key
+ * means, what values it takes and how policies are checked as a whole.
+ * Reading the file (libyaml events, the checks every node gets, capped
+ * reports) is the cursor's job (yaml_cursor.c); quoting subjects and
+ * did-you-mean are diag.c's.  Every problem is reported with its rule and
+ * 1-based line:column, going on past the first.  Any error fails the
+ * load; warnings alone do not.
  *
- * Choices the format leaves open, made here:
+ * Choices the format leaves open (the first two enforced by the cursor):
  * - anchors and aliases are refused with the 'document' rule (aliases are
  *   never expanded); explicit tags ("!!str") with the 'type' rule.
  * - scalars are typed by the YAML 1.2 core schema: a plain null, true or
@@ -23,7 +25,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,558 +35,29 @@
 
 #include <yaml.h>
 
+#include "ascii_int.h"
 #include "diag_int.h"
 #include "origin_int.h"
 #include "policy_int.h"
+#include "yaml_cursor_int.h"
 
 #define LOAD_FILE_MAX	  ((size_t)64 << 20)
-#define LOAD_SCALAR_MAX	  4096
 #define LOAD_REGEX_MAX	  1024
 #define LOAD_POLICIES_MAX 1000
 #define LOAD_ORIGINS_MAX  1000000
-/* The format itself is 4 levels deep; anything deeper is skipped anyway. */
-#define LOAD_DEPTH_MAX 64
-/* Diagnostics stored per severity and load; the rest are only counted. */
-#define LOAD_STORED_MAX 1000
-/* Bytes of a key kept for matching: longer keys match nothing. */
-#define LOAD_KEY_KEEP (CORSD_POLICY_NAME_MAX + 1)
-
-struct pos {
-	uint32_t line;
-	uint32_t col;
-};
 
 struct loader {
-	yaml_parser_t parser;
-	yaml_event_t ev; /* the current event, when have_ev */
-	bool have_ev;
-	bool bad;	/* the current node is already reported */
-	bool stop;	/* no more events: syntax, nesting or memory */
-	int rc;		/* -CORSD_ENOMEM once memory ran out */
-	unsigned depth; /* collections open, the current one included */
-	const char *buf;
-	size_t len;
-	struct corsd_diags *d;
-	size_t first; /* the first diagnostic of this load */
-	unsigned stored[CORSD_SEV_ERROR + 1];
-	unsigned dropped;
+	struct corsd_yaml y; /* the file being read */
 	struct corsd_policy_set *set;
 	size_t set_cap;
 };
 
-/* ---- messages --------------------------------------------------------- */
-
-struct quoted {
-	char s[80];
-};
-
-/* A printable, bounded copy of bytes from the file, for a message. */
-static struct quoted
-quote(const char *p, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	struct quoted q;
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (o + 8 >= sizeof(q.s)) {
-			memcpy(q.s + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			q.s[o++] = (char)c;
-		} else {
-			q.s[o++] = '\\';
-			q.s[o++] = 'x';
-			q.s[o++] = hex[c >> 4];
-			q.s[o++] = hex[c & 15];
-		}
-	}
-	q.s[o] = '\0';
-	return q;
-}
-
-static uint32_t
-clamp32(size_t v)
-{
-	return v >= UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-}
-
-/* libyaml marks are 0-based; diagnostics are 1-based. */
-static struct pos
-at(yaml_mark_t m)
-{
-	struct pos p = {clamp32(m.line + 1), clamp32(m.column + 1)};
-
-	return p;
-}
-
-static void report(struct loader *ld, enum corsd_severity sev,
-		   enum corsd_rule rule, struct pos where, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void
-report(struct loader *ld, enum corsd_severity sev, enum corsd_rule rule,
-       struct pos where, const char *fmt, ...)
-{
-	char msg[CORSD_DIAG_MESSAGE_MAX];
-	va_list ap;
-
-	/* Past the cap a problem still counts, so the load still fails. */
-	if (ld->stored[sev] >= LOAD_STORED_MAX) {
-		if (sev == CORSD_SEV_ERROR)
-			ld->d->errors++;
-		else
-			ld->d->warnings++;
-		ld->dropped++;
-		return;
-	}
-	ld->stored[sev]++;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	corsd_diag_add(ld->d, sev, rule, where.line, where.col, "%s", msg);
-}
-
-#define ERR(ld, rule, where, ...) \
-	report(ld, CORSD_SEV_ERROR, CORSD_RULE_##rule, where, __VA_ARGS__)
-#define WARN(ld, rule, where, ...) \
-	report(ld, CORSD_SEV_WARNING, CORSD_RULE_##rule, where, __VA_ARGS__)
-
-/* Optimal string alignment distance, ASCII case folded; both <= 32. */
-static size_t
-edit_distance(const char *a, size_t al, const char *b, size_t bl)
-{
-	size_t d[33][33];
-
-	for (size_t i = 0; i <= al; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= bl; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= al; i++) {
-		for (size_t j = 1; j <= bl; j++) {
-			char x = a[i - 1], y = b[j - 1];
-			size_t best;
-
-			x = x >= 'A' && x <= 'Z' ? (char)(x | 0x20) : x;
-			y = y >= 'A' && y <= 'Z' ? (char)(y | 0x20) : y;
-			best = d[i - 1][j - 1] + (x != y);
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[al][bl];
-}
-
-/* The known key a typo most likely meant, or NULL. */
-static const char *
-did_you_mean(const char *key, size_t len, const char *const *known, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = 3;
-
-	if (len == 0 || len > 32)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		size_t kl = strlen(known[i]);
-		size_t dist;
-
-		if (kl > 32)
-			continue;
-		dist = edit_distance(key, len, known[i], kl);
-		/* A short key is near everything: ask for a third right. */
-		if (dist < best_d && dist * 3 <= len) {
-			best = known[i];
-			best_d = dist;
-		}
-	}
-	return best;
-}
-
-/* ---- events ----------------------------------------------------------- */
-
-enum stype {
-	ST_STR,
-	ST_NULL,
-	ST_BOOL,
-	ST_INT,
-	ST_FLOAT,
-};
-
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool
-eq(const char *p, size_t len, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return len == n && memcmp(p, lit, n) == 0;
-}
-
-static bool
-is_core_float(const char *s, size_t len)
-{
-	size_t i = 0, digits = 0;
-
-	if (i < len && (s[i] == '-' || s[i] == '+'))
-		i++;
-	if (eq(s + i, len - i, ".inf") || eq(s + i, len - i, ".Inf") ||
-	    eq(s + i, len - i, ".INF"))
-		return true;
-	if (eq(s, len, ".nan") || eq(s, len, ".NaN") || eq(s, len, ".NAN"))
-		return true;
-	while (i < len && is_digit(s[i])) {
-		i++;
-		digits++;
-	}
-	if (i < len && s[i] == '.') {
-		i++;
-		while (i < len && is_digit(s[i])) {
-			i++;
-			digits++;
-		}
-	}
-	if (!digits)
-		return false;
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		size_t e;
-
-		i++;
-		if (i < len && (s[i] == '-' || s[i] == '+'))
-			i++;
-		for (e = i; i < len && is_digit(s[i]); i++)
-			;
-		if (i == e)
-			return false;
-	}
-	return i == len;
-}
-
-static bool
-is_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static bool
-is_core_int(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	if (len > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {
-		for (i = 2; i < len; i++)
-			if (s[1] == 'o' ? s[i] < '0' || s[i] > '7'
-					: !is_hex(s[i]))
-				return false;
-		return true;
-	}
-	if (i < len && (s[i] == '-' || s[i] == '+'))
-		i++;
-	if (i == len)
-		return false;
-	for (; i < len; i++)
-		if (!is_digit(s[i]))
-			return false;
-	return true;
-}
-
-/* The YAML 1.2 core schema type of the current scalar. */
-static enum stype
-scalar_type(const yaml_event_t *ev)
-{
-	const char *s = (const char *)ev->data.scalar.value;
-	size_t len = ev->data.scalar.length;
-
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return ST_STR;
-	if (len == 0 || eq(s, len, "~") || eq(s, len, "null") ||
-	    eq(s, len, "Null") || eq(s, len, "NULL"))
-		return ST_NULL;
-	if (eq(s, len, "true") || eq(s, len, "True") || eq(s, len, "TRUE") ||
-	    eq(s, len, "false") || eq(s, len, "False") || eq(s, len, "FALSE"))
-		return ST_BOOL;
-	if (is_core_int(s, len))
-		return ST_INT;
-	if (is_core_float(s, len))
-		return ST_FLOAT;
-	return ST_STR;
-}
-
-/* "a list", "a string", ...: what a node is, for type messages. */
-static const char *
-node_kind(const yaml_event_t *ev)
-{
-	switch (ev->type) {
-	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
-	case YAML_SEQUENCE_START_EVENT:
-		return "a list";
-	case YAML_ALIAS_EVENT:
-		return "an alias";
-	case YAML_SCALAR_EVENT:
-		switch (scalar_type(ev)) {
-		case ST_NULL:
-			return "empty (null)";
-		case ST_BOOL:
-			return "a boolean";
-		case ST_INT:
-		case ST_FLOAT:
-			return "a number";
-		case ST_STR:
-			break;
-		}
-		return "a string";
-	default:
-		return "not a value";
-	}
-}
-
-static const char *
-sval(const struct loader *ld)
-{
-	return (const char *)ld->ev.data.scalar.value;
-}
-
-static size_t
-slen(const struct loader *ld)
-{
-	return ld->ev.data.scalar.length;
-}
-
-static struct pos
-here(const struct loader *ld)
-{
-	return at(ld->ev.start_mark);
-}
-
-/* Line and column of a byte offset: reader errors carry no mark. */
-static struct pos
-pos_of_offset(const char *buf, size_t len, size_t off)
-{
-	struct pos p = {1, 1};
-
-	if (off > len)
-		off = len;
-	for (size_t i = 0; i < off; i++) {
-		unsigned char c = (unsigned char)buf[i];
-
-		if (c == '\n' ||
-		    (c == '\r' && (i + 1 == len || buf[i + 1] != '\n'))) {
-			if (p.line < UINT32_MAX)
-				p.line++;
-			p.col = 1;
-		} else if ((c & 0xc0) != 0x80 && p.col < UINT32_MAX) {
-			/* Columns count characters, as libyaml's marks do. */
-			p.col++;
-		}
-	}
-	return p;
-}
-
-static void
-syntax_error(struct loader *ld)
-{
-	yaml_parser_t *p = &ld->parser;
-	const char *problem = p->problem ? p->problem : "malformed input";
-
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		ld->rc = -CORSD_ENOMEM;
-		break;
-	case YAML_READER_ERROR:
-		if (p->problem_value >= 0)
-			ERR(ld, YAML_SYNTAX,
-			    pos_of_offset(ld->buf, ld->len, p->problem_offset),
-			    "%s (byte 0x%02x)", problem,
-			    (unsigned)p->problem_value & 0xffu);
-		else
-			ERR(ld, YAML_SYNTAX,
-			    pos_of_offset(ld->buf, ld->len, p->problem_offset),
-			    "%s", problem);
-		break;
-	default:
-		if (p->context)
-			ERR(ld, YAML_SYNTAX, at(p->problem_mark),
-			    "%s %s (from line %zu)", problem, p->context,
-			    p->context_mark.line + 1);
-		else
-			ERR(ld, YAML_SYNTAX, at(p->problem_mark), "%s",
-			    problem);
-		break;
-	}
-}
-
-/*
- * Checks that hold for every node wherever it sits, so that no handler
- * forgets one: size of scalars, nesting, anchors, aliases and tags.
- */
-static void
-check_event(struct loader *ld)
-{
-	const yaml_event_t *ev = &ld->ev;
-	const yaml_char_t *anchor = NULL, *tag = NULL;
-
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		anchor = ev->data.scalar.anchor;
-		tag = ev->data.scalar.tag;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = ev->data.sequence_start.anchor;
-		tag = ev->data.sequence_start.tag;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		anchor = ev->data.mapping_start.anchor;
-		tag = ev->data.mapping_start.tag;
-		break;
-	case YAML_ALIAS_EVENT:
-		ERR(ld, DOCUMENT, here(ld),
-		    "alias is not supported; write the value out in full");
-		ld->bad = true;
-		return;
-	default:
-		return;
-	}
-	if (anchor)
-		ERR(ld, DOCUMENT, here(ld),
-		    "anchor is not supported; write the value out in full");
-	if (tag) {
-		ERR(ld, TYPE, here(ld),
-		    "explicit tag is not supported; remove the tag");
-		ld->bad = true;
-	}
-	if (ev->type == YAML_SCALAR_EVENT && !ld->bad &&
-	    ev->data.scalar.length > LOAD_SCALAR_MAX) {
-		ERR(ld, LIMIT, here(ld),
-		    "value of %zu bytes is longer than the %d allowed",
-		    ev->data.scalar.length, LOAD_SCALAR_MAX);
-		ld->bad = true;
-	}
-}
-
-/* Make the next event current.  Return: 0, or -1 when loading stops. */
-static int
-next(struct loader *ld)
-{
-	if (ld->have_ev) {
-		yaml_event_delete(&ld->ev);
-		ld->have_ev = false;
-	}
-	if (ld->stop)
-		return -1;
-	if (!yaml_parser_parse(&ld->parser, &ld->ev)) {
-		syntax_error(ld);
-		ld->stop = true;
-		return -1;
-	}
-	ld->have_ev = true;
-	ld->bad = false;
-	switch (ld->ev.type) {
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		/* libyaml keeps state per open collection: bound it. */
-		if (++ld->depth > LOAD_DEPTH_MAX) {
-			ERR(ld, LIMIT, here(ld),
-			    "nesting is deeper than %d levels", LOAD_DEPTH_MAX);
-			ld->stop = true;
-			return -1;
-		}
-		break;
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		ld->depth--;
-		break;
-	default:
-		break;
-	}
-	check_event(ld);
-	return 0;
-}
-
-static bool
-is_start(const struct loader *ld)
-{
-	return ld->ev.type == YAML_SEQUENCE_START_EVENT ||
-	       ld->ev.type == YAML_MAPPING_START_EVENT;
-}
-
-/* Consume the rest of the node whose first event is current. */
-static int
-skip_node(struct loader *ld)
-{
-	unsigned target;
-
-	if (!is_start(ld))
-		return 0;
-	target = ld->depth - 1;
-	do {
-		if (next(ld))
-			return -1;
-	} while (ld->depth != target);
-	return 0;
-}
-
-struct key {
-	char s[LOAD_KEY_KEEP];
-	size_t len; /* the key's real length, maybe > kept */
-	struct pos where;
-	bool ok; /* a scalar key; s holds min(len, kept) bytes */
-};
-
-static bool
-key_is(const struct key *k, const char *lit)
-{
-	return k->ok && k->len <= sizeof(k->s) && eq(k->s, k->len, lit);
-}
-
-/*
- * Step to the next entry of the mapping being read: fills @k and makes the
- * value node current.  A key that is not a scalar is reported here and
- * comes back with ok false; the caller skips its value.
- * Return: 1 for an entry, 0 at the end of the mapping, -1 to stop.
- */
-static int
-next_key(struct loader *ld, struct key *k)
-{
-	if (next(ld))
-		return -1;
-	if (ld->ev.type == YAML_MAPPING_END_EVENT)
-		return 0;
-	memset(k, 0, sizeof(*k));
-	k->where = here(ld);
-	if (ld->ev.type == YAML_SCALAR_EVENT && !ld->bad) {
-		k->ok = true;
-		k->len = slen(ld);
-		memcpy(k->s, sval(ld),
-		       k->len < sizeof(k->s) ? k->len : sizeof(k->s));
-	} else if (!ld->bad) {
-		ERR(ld, TYPE, k->where, "key is %s; keys are plain names",
-		    node_kind(&ld->ev));
-	}
-	if (skip_node(ld) || next(ld))
-		return -1;
-	return 1;
-}
-
-/* The key as bytes for a message (never more than was kept). */
-static struct quoted
-key_quote(const struct key *k)
-{
-	return quote(k->s, k->len < sizeof(k->s) ? k->len : sizeof(k->s));
-}
+#define ERR(ld, rule, where, ...)                                              \
+	corsd_yaml_report(&(ld)->y, CORSD_SEV_ERROR, CORSD_RULE_##rule, where, \
+			  __VA_ARGS__)
+#define WARN(ld, rule, where, ...)                                        \
+	corsd_yaml_report(&(ld)->y, CORSD_SEV_WARNING, CORSD_RULE_##rule, \
+			  where, __VA_ARGS__)
 
 /* ---- model building --------------------------------------------------- */
 
@@ -595,8 +67,7 @@ dup_bytes(struct loader *ld, const char *p, size_t len)
 	char *s = malloc(len + 1);
 
 	if (!s) {
-		ld->rc = -CORSD_ENOMEM;
-		ld->stop = true;
+		corsd_yaml_stop(&ld->y, -CORSD_ENOMEM);
 		return NULL;
 	}
 	memcpy(s, p, len);
@@ -622,8 +93,7 @@ list_push(struct loader *ld, struct corsd_name_list *l, const char *p,
 		l->len = lens;
 	if (!v || !lens) {
 		free(s);
-		ld->rc = -CORSD_ENOMEM;
-		ld->stop = true;
+		corsd_yaml_stop(&ld->y, -CORSD_ENOMEM);
 		return -1;
 	}
 	l->v[l->n] = s;
@@ -643,8 +113,7 @@ policy_add(struct loader *ld)
 
 		p = realloc(set->v, cap * sizeof(*p));
 		if (!p) {
-			ld->rc = -CORSD_ENOMEM;
-			ld->stop = true;
+			corsd_yaml_stop(&ld->y, -CORSD_ENOMEM);
 			return NULL;
 		}
 		set->v = p;
@@ -697,12 +166,13 @@ struct oset {
 
 struct pstate {
 	struct corsd_policy *p;
-	struct quoted name;
+	struct corsd_quoted name;
 	bool seen[K__COUNT];
-	struct pos first[K__COUNT];
-	struct pos any_at;    /* the first "*" origin */
-	size_t other_entries; /* origin entries besides "*", valid or not */
-	struct pos star_at[K__COUNT]; /* "*" of methods and header lists */
+	struct corsd_pos first[K__COUNT];
+	struct corsd_pos any_at; /* the first "*" origin */
+	size_t other_entries;	 /* origin entries besides "*", valid or not */
+	struct corsd_pos
+		star_at[K__COUNT]; /* "*" of methods and header lists */
 	struct oset dups;
 };
 
@@ -792,8 +262,7 @@ origin_append(struct loader *ld, struct corsd_policy *p,
 			realloc(p->origins, cap * sizeof(*v));
 
 		if (!v) {
-			ld->rc = -CORSD_ENOMEM;
-			ld->stop = true;
+			corsd_yaml_stop(&ld->y, -CORSD_ENOMEM);
 			return -1;
 		}
 		p->origins = v;
@@ -804,7 +273,7 @@ origin_append(struct loader *ld, struct corsd_policy *p,
 
 /* Line and column of an origin entry, kept in the model. */
 static void
-origin_at(struct corsd_origin_pattern *o, struct pos where)
+origin_at(struct corsd_origin_pattern *o, struct corsd_pos where)
 {
 	o->line = where.line;
 	o->column = where.col;
@@ -816,13 +285,14 @@ load_origin(struct loader *ld, struct pstate *ps)
 {
 	struct corsd_policy *p = ps->p;
 	struct corsd_origin_pattern o;
-	struct corsd_str in = {sval(ld), slen(ld)};
-	struct pos where = here(ld);
+	struct corsd_str in = {corsd_yaml_sval(&ld->y),
+			       corsd_yaml_slen(&ld->y)};
+	struct corsd_pos where = corsd_yaml_here(&ld->y);
 	char msg[CORSD_DIAG_MESSAGE_MAX];
 	enum corsd_rule rule = CORSD_RULE_ORIGIN_SYNTAX;
 	int rc, dup;
 
-	if (scalar_type(&ld->ev) == ST_NULL) {
+	if (corsd_yaml_scalar_type(&ld->y) == CORSD_YAML_NULL) {
 		ps->other_entries++;
 		ERR(ld, TYPE, where,
 		    "origin in policy '%s' is empty (null); write \"null\", "
@@ -830,14 +300,15 @@ load_origin(struct loader *ld, struct pstate *ps)
 		    ps->name.s);
 		return 0;
 	}
-	if (scalar_type(&ld->ev) != ST_STR) {
+	if (corsd_yaml_scalar_type(&ld->y) != CORSD_YAML_STR) {
 		ps->other_entries++;
 		ERR(ld, TYPE, where,
 		    "origin '%s' in policy '%s' is %s; expected a string",
-		    quote(in.p, in.len).s, ps->name.s, node_kind(&ld->ev));
+		    corsd_quote(in.p, in.len).s, ps->name.s,
+		    corsd_yaml_node_kind(&ld->y));
 		return 0;
 	}
-	if (!eq(in.p, in.len, "*"))
+	if (!corsd_ascii_eq(in.p, in.len, "*"))
 		ps->other_entries++;
 	if (in.len > LOAD_REGEX_MAX + 1 && in.p[0] == '~') {
 		ERR(ld, LIMIT, where,
@@ -850,12 +321,12 @@ load_origin(struct loader *ld, struct pstate *ps)
 	msg[0] = '\0';
 	rc = corsd_origin_pattern_parse(in, &o, &rule, msg, sizeof(msg));
 	if (rc == -CORSD_ENOMEM) {
-		ld->rc = rc;
-		ld->stop = true;
+		corsd_yaml_stop(&ld->y, rc);
 		return -1;
 	}
 	if (rc) {
-		report(ld, CORSD_SEV_ERROR, rule, where, "%s", msg);
+		corsd_yaml_report(&ld->y, CORSD_SEV_ERROR, rule, where, "%s",
+				  msg);
 		return 0;
 	}
 	origin_at(&o, where);
@@ -891,13 +362,11 @@ load_origin(struct loader *ld, struct pstate *ps)
 		WARN(ld, ORIGIN_DUPLICATE, where,
 		     "origin '%s' in policy '%s' is listed twice (after "
 		     "normalisation); the second is ignored",
-		     quote(in.p, in.len).s, ps->name.s);
+		     corsd_quote(in.p, in.len).s, ps->name.s);
 		return 0;
 	}
-	if (dup < 0) {
-		ld->rc = dup;
-		ld->stop = true;
-	}
+	if (dup < 0)
+		corsd_yaml_stop(&ld->y, dup);
 	if (dup < 0 || origin_append(ld, p, &o)) {
 		free(o.text);
 		return -1;
@@ -908,49 +377,49 @@ load_origin(struct loader *ld, struct pstate *ps)
 static int
 load_origins(struct loader *ld, struct pstate *ps)
 {
-	struct pos start = here(ld);
+	struct corsd_pos start = corsd_yaml_here(&ld->y);
 	size_t count = 0;
 
-	if (ld->bad)
-		return skip_node(ld);
-	if (ld->ev.type == YAML_SCALAR_EVENT &&
-	    scalar_type(&ld->ev) == ST_NULL) {
+	if (ld->y.bad)
+		return corsd_yaml_skip(&ld->y);
+	if (ld->y.ev.type == YAML_SCALAR_EVENT &&
+	    corsd_yaml_scalar_type(&ld->y) == CORSD_YAML_NULL) {
 		ERR(ld, ORIGINS_REQUIRED, start,
 		    "'origins' of policy '%s' is empty; list the origins it "
 		    "allows",
 		    ps->name.s);
 		return 0;
 	}
-	if (ld->ev.type != YAML_SEQUENCE_START_EVENT) {
+	if (ld->y.ev.type != YAML_SEQUENCE_START_EVENT) {
 		ERR(ld, TYPE, start,
 		    "'origins' of policy '%s' is %s; expected a list of "
 		    "origins",
-		    ps->name.s, node_kind(&ld->ev));
-		return skip_node(ld);
+		    ps->name.s, corsd_yaml_node_kind(&ld->y));
+		return corsd_yaml_skip(&ld->y);
 	}
 	for (;;) {
-		if (next(ld))
+		if (corsd_yaml_next(&ld->y))
 			return -1;
-		if (ld->ev.type == YAML_SEQUENCE_END_EVENT)
+		if (ld->y.ev.type == YAML_SEQUENCE_END_EVENT)
 			break;
 		if (++count > LOAD_ORIGINS_MAX) {
 			if (count == LOAD_ORIGINS_MAX + 1)
-				ERR(ld, LIMIT, here(ld),
+				ERR(ld, LIMIT, corsd_yaml_here(&ld->y),
 				    "policy '%s' has more than %d origins",
 				    ps->name.s, LOAD_ORIGINS_MAX);
-		} else if (ld->ev.type != YAML_SCALAR_EVENT) {
+		} else if (ld->y.ev.type != YAML_SCALAR_EVENT) {
 			ps->other_entries++;
-			if (!ld->bad)
-				ERR(ld, TYPE, here(ld),
+			if (!ld->y.bad)
+				ERR(ld, TYPE, corsd_yaml_here(&ld->y),
 				    "origin in policy '%s' is %s; expected "
 				    "a string",
-				    ps->name.s, node_kind(&ld->ev));
-		} else if (ld->bad) {
+				    ps->name.s, corsd_yaml_node_kind(&ld->y));
+		} else if (ld->y.bad) {
 			ps->other_entries++;
 		} else if (load_origin(ld, ps)) {
 			return -1;
 		}
-		if (skip_node(ld))
+		if (corsd_yaml_skip(&ld->y))
 			return -1;
 	}
 	if (count == 0)
@@ -959,43 +428,6 @@ load_origins(struct loader *ld, struct pstate *ps)
 		    "allows",
 		    ps->name.s);
 	return 0;
-}
-
-/* RFC 9110 tchar. */
-static bool
-is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static bool
-is_token(const char *p, size_t len)
-{
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_tchar((unsigned char)p[i]))
-			return false;
-	return true;
-}
-
-static bool
-eq_nocase(const char *a, size_t al, const char *b, size_t bl)
-{
-	if (al != bl)
-		return false;
-	for (size_t i = 0; i < al; i++) {
-		char x = a[i], y = b[i];
-
-		x = x >= 'A' && x <= 'Z' ? (char)(x | 0x20) : x;
-		y = y >= 'A' && y <= 'Z' ? (char)(y | 0x20) : y;
-		if (x != y)
-			return false;
-	}
-	return true;
 }
 
 /* Browsers upper-case these six only (Fetch, "normalize a method"). */
@@ -1017,7 +449,8 @@ rendered_len(const struct corsd_name_list *l)
 /* Once the list has grown: report, once, a rendering that no longer fits. */
 static void
 check_rendered(struct loader *ld, struct pstate *ps, enum pkey which,
-	       const struct corsd_name_list *l, struct pos where, bool *over)
+	       const struct corsd_name_list *l, struct corsd_pos where,
+	       bool *over)
 {
 	if (*over || rendered_len(l) <= CORSD_LIST_RENDER_MAX)
 		return;
@@ -1032,46 +465,47 @@ static int
 load_name(struct loader *ld, struct pstate *ps, enum pkey which,
 	  struct corsd_name_list *l, bool *over)
 {
-	const char *s = sval(ld);
-	size_t len = slen(ld);
-	struct pos where = here(ld);
+	const char *s = corsd_yaml_sval(&ld->y);
+	size_t len = corsd_yaml_slen(&ld->y);
+	struct corsd_pos where = corsd_yaml_here(&ld->y);
 	bool method = which == K_METHODS;
 	const char *what = method ? "method" : "header name";
 
-	if (scalar_type(&ld->ev) != ST_STR) {
+	if (corsd_yaml_scalar_type(&ld->y) != CORSD_YAML_STR) {
 		ERR(ld, TYPE, where,
 		    "%s '%s' in '%s' of policy '%s' is %s; expected a string",
-		    what, quote(s, len).s, policy_keys[which], ps->name.s,
-		    node_kind(&ld->ev));
+		    what, corsd_quote(s, len).s, policy_keys[which], ps->name.s,
+		    corsd_yaml_node_kind(&ld->y));
 		return 0;
 	}
-	if (eq(s, len, "*")) {
+	if (corsd_ascii_eq(s, len, "*")) {
 		if (!l->wildcard)
 			ps->star_at[which] = where;
 		l->wildcard = true;
 		check_rendered(ld, ps, which, l, where, over);
 		return 0;
 	}
-	if (!is_token(s, len)) {
-		report(ld, CORSD_SEV_ERROR,
-		       method ? CORSD_RULE_METHOD_SYNTAX
-			      : CORSD_RULE_HEADER_SYNTAX,
-		       where, "%s '%s' in policy '%s' is not an HTTP token",
-		       what, quote(s, len).s, ps->name.s);
+	if (!corsd_ascii_is_token(s, len)) {
+		corsd_yaml_report(&ld->y, CORSD_SEV_ERROR,
+				  method ? CORSD_RULE_METHOD_SYNTAX
+					 : CORSD_RULE_HEADER_SYNTAX,
+				  where,
+				  "%s '%s' in policy '%s' is not an HTTP token",
+				  what, corsd_quote(s, len).s, ps->name.s);
 		return 0;
 	}
 	if (method && len > CORSD_METHOD_MAX) {
 		ERR(ld, LIMIT, where,
 		    "method '%s' in policy '%s' is longer than %d bytes, "
 		    "which no request may be",
-		    quote(s, len).s, ps->name.s, CORSD_METHOD_MAX);
+		    corsd_quote(s, len).s, ps->name.s, CORSD_METHOD_MAX);
 		return 0;
 	}
 	if (method) {
 		for (size_t i = 0; i < 6; i++) {
 			const char *m = normalised_methods[i];
 
-			if (eq_nocase(s, len, m, strlen(m))) {
+			if (corsd_ascii_eq_nocase(s, len, m, strlen(m))) {
 				s = m;
 				break;
 			}
@@ -1080,7 +514,7 @@ load_name(struct loader *ld, struct pstate *ps, enum pkey which,
 	/* Methods are case-sensitive once normalised; header names are not. */
 	for (size_t i = 0; i < l->n; i++)
 		if (method ? l->len[i] == len && memcmp(l->v[i], s, len) == 0
-			   : eq_nocase(l->v[i], l->len[i], s, len))
+			   : corsd_ascii_eq_nocase(l->v[i], l->len[i], s, len))
 			return 0;
 	if (*over)
 		return 0;
@@ -1096,34 +530,38 @@ load_names(struct loader *ld, struct pstate *ps, enum pkey which,
 {
 	bool over = false;
 
-	if (ld->bad)
-		return skip_node(ld);
-	if (ld->ev.type == YAML_SCALAR_EVENT &&
-	    scalar_type(&ld->ev) == ST_STR && eq(sval(ld), slen(ld), "*")) {
-		ps->star_at[which] = here(ld);
+	if (ld->y.bad)
+		return corsd_yaml_skip(&ld->y);
+	if (ld->y.ev.type == YAML_SCALAR_EVENT &&
+	    corsd_yaml_scalar_type(&ld->y) == CORSD_YAML_STR &&
+	    corsd_ascii_eq(corsd_yaml_sval(&ld->y), corsd_yaml_slen(&ld->y),
+			   "*")) {
+		ps->star_at[which] = corsd_yaml_here(&ld->y);
 		l->wildcard = true;
 		return 0;
 	}
-	if (ld->ev.type != YAML_SEQUENCE_START_EVENT) {
-		ERR(ld, TYPE, here(ld),
+	if (ld->y.ev.type != YAML_SEQUENCE_START_EVENT) {
+		ERR(ld, TYPE, corsd_yaml_here(&ld->y),
 		    "'%s' of policy '%s' is %s; expected a list or \"*\"",
-		    policy_keys[which], ps->name.s, node_kind(&ld->ev));
-		return skip_node(ld);
+		    policy_keys[which], ps->name.s,
+		    corsd_yaml_node_kind(&ld->y));
+		return corsd_yaml_skip(&ld->y);
 	}
 	for (;;) {
-		if (next(ld))
+		if (corsd_yaml_next(&ld->y))
 			return -1;
-		if (ld->ev.type == YAML_SEQUENCE_END_EVENT)
+		if (ld->y.ev.type == YAML_SEQUENCE_END_EVENT)
 			return 0;
-		if (ld->ev.type != YAML_SCALAR_EVENT && !ld->bad)
-			ERR(ld, TYPE, here(ld),
+		if (ld->y.ev.type != YAML_SCALAR_EVENT && !ld->y.bad)
+			ERR(ld, TYPE, corsd_yaml_here(&ld->y),
 			    "element of '%s' in policy '%s' is %s; expected a "
 			    "string",
-			    policy_keys[which], ps->name.s, node_kind(&ld->ev));
-		else if (ld->ev.type == YAML_SCALAR_EVENT && !ld->bad &&
+			    policy_keys[which], ps->name.s,
+			    corsd_yaml_node_kind(&ld->y));
+		else if (ld->y.ev.type == YAML_SCALAR_EVENT && !ld->y.bad &&
 			 load_name(ld, ps, which, l, &over))
 			return -1;
-		if (skip_node(ld))
+		if (corsd_yaml_skip(&ld->y))
 			return -1;
 	}
 }
@@ -1132,24 +570,29 @@ load_names(struct loader *ld, struct pstate *ps, enum pkey which,
 static int
 load_bool(struct loader *ld, struct pstate *ps, enum pkey which, bool *out)
 {
-	if (ld->bad)
-		return skip_node(ld);
-	if (ld->ev.type == YAML_SCALAR_EVENT &&
-	    scalar_type(&ld->ev) == ST_BOOL) {
-		*out = sval(ld)[0] == 't' || sval(ld)[0] == 'T';
+	if (ld->y.bad)
+		return corsd_yaml_skip(&ld->y);
+	if (ld->y.ev.type == YAML_SCALAR_EVENT &&
+	    corsd_yaml_scalar_type(&ld->y) == CORSD_YAML_BOOL) {
+		*out = corsd_yaml_sval(&ld->y)[0] == 't' ||
+		       corsd_yaml_sval(&ld->y)[0] == 'T';
 		return 0;
 	}
-	if (ld->ev.type == YAML_SCALAR_EVENT)
-		ERR(ld, TYPE, here(ld),
+	if (ld->y.ev.type == YAML_SCALAR_EVENT)
+		ERR(ld, TYPE, corsd_yaml_here(&ld->y),
 		    "'%s' of policy '%s' is '%s' (%s); expected true or false, "
 		    "unquoted",
-		    policy_keys[which], ps->name.s, quote(sval(ld), slen(ld)).s,
-		    node_kind(&ld->ev));
+		    policy_keys[which], ps->name.s,
+		    corsd_quote(corsd_yaml_sval(&ld->y),
+				corsd_yaml_slen(&ld->y))
+			    .s,
+		    corsd_yaml_node_kind(&ld->y));
 	else
-		ERR(ld, TYPE, here(ld),
+		ERR(ld, TYPE, corsd_yaml_here(&ld->y),
 		    "'%s' of policy '%s' is %s; expected true or false",
-		    policy_keys[which], ps->name.s, node_kind(&ld->ev));
-	return skip_node(ld);
+		    policy_keys[which], ps->name.s,
+		    corsd_yaml_node_kind(&ld->y));
+	return corsd_yaml_skip(&ld->y);
 }
 
 /*
@@ -1165,23 +608,24 @@ load_int(struct loader *ld, struct pstate *ps, enum pkey which, int64_t *out)
 	bool neg = false;
 	int64_t v = 0;
 
-	if (ld->bad)
+	if (ld->y.bad)
 		return false;
-	if (ld->ev.type != YAML_SCALAR_EVENT) {
-		ERR(ld, TYPE, here(ld),
+	if (ld->y.ev.type != YAML_SCALAR_EVENT) {
+		ERR(ld, TYPE, corsd_yaml_here(&ld->y),
 		    "'%s' of policy '%s' is %s; expected a whole number",
-		    policy_keys[which], ps->name.s, node_kind(&ld->ev));
+		    policy_keys[which], ps->name.s,
+		    corsd_yaml_node_kind(&ld->y));
 		return false;
 	}
-	s = sval(ld);
-	len = slen(ld);
-	if (scalar_type(&ld->ev) != ST_INT ||
+	s = corsd_yaml_sval(&ld->y);
+	len = corsd_yaml_slen(&ld->y);
+	if (corsd_yaml_scalar_type(&ld->y) != CORSD_YAML_INT ||
 	    (len > 1 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x'))) {
-		ERR(ld, TYPE, here(ld),
+		ERR(ld, TYPE, corsd_yaml_here(&ld->y),
 		    "'%s' of policy '%s' is '%s' (%s); expected a whole number "
 		    "in decimal, unquoted",
-		    policy_keys[which], ps->name.s, quote(s, len).s,
-		    node_kind(&ld->ev));
+		    policy_keys[which], ps->name.s, corsd_quote(s, len).s,
+		    corsd_yaml_node_kind(&ld->y));
 		return false;
 	}
 	if (s[0] == '-' || s[0] == '+') {
@@ -1201,16 +645,19 @@ load_max_age(struct loader *ld, struct pstate *ps)
 	int64_t v;
 
 	if (!load_int(ld, ps, K_MAX_AGE, &v))
-		return skip_node(ld);
+		return corsd_yaml_skip(&ld->y);
 	if (v < 0 || v > 86400) {
-		ERR(ld, MAX_AGE_RANGE, here(ld),
+		ERR(ld, MAX_AGE_RANGE, corsd_yaml_here(&ld->y),
 		    "max_age %s of policy '%s' is out of range; allowed are 0 "
 		    "to 86400 seconds",
-		    quote(sval(ld), slen(ld)).s, ps->name.s);
+		    corsd_quote(corsd_yaml_sval(&ld->y),
+				corsd_yaml_slen(&ld->y))
+			    .s,
+		    ps->name.s);
 		return 0;
 	}
 	if (v > 7200)
-		WARN(ld, MAX_AGE_CAP, here(ld),
+		WARN(ld, MAX_AGE_CAP, corsd_yaml_here(&ld->y),
 		     "max_age %lld of policy '%s' is above 7200; Chromium "
 		     "caps it at 7200 seconds",
 		     (long long)v, ps->name.s);
@@ -1224,11 +671,14 @@ load_preflight_status(struct loader *ld, struct pstate *ps)
 	int64_t v;
 
 	if (!load_int(ld, ps, K_PREFLIGHT_STATUS, &v))
-		return skip_node(ld);
+		return corsd_yaml_skip(&ld->y);
 	if (v != 200 && v != 204) {
-		ERR(ld, PREFLIGHT_STATUS, here(ld),
+		ERR(ld, PREFLIGHT_STATUS, corsd_yaml_here(&ld->y),
 		    "preflight_status %s of policy '%s' is neither 200 nor 204",
-		    quote(sval(ld), slen(ld)).s, ps->name.s);
+		    corsd_quote(corsd_yaml_sval(&ld->y),
+				corsd_yaml_slen(&ld->y))
+			    .s,
+		    ps->name.s);
 		return 0;
 	}
 	ps->p->preflight_status = (uint16_t)v;
@@ -1240,23 +690,26 @@ static int
 load_word(struct loader *ld, struct pstate *ps, enum pkey which,
 	  const char *const *words, size_t n, const char *expect, int *out)
 {
-	if (ld->bad)
-		return skip_node(ld);
-	if (ld->ev.type != YAML_SCALAR_EVENT) {
-		ERR(ld, TYPE, here(ld),
+	if (ld->y.bad)
+		return corsd_yaml_skip(&ld->y);
+	if (ld->y.ev.type != YAML_SCALAR_EVENT) {
+		ERR(ld, TYPE, corsd_yaml_here(&ld->y),
 		    "'%s' of policy '%s' is %s; expected %s",
-		    policy_keys[which], ps->name.s, node_kind(&ld->ev), expect);
-		return skip_node(ld);
+		    policy_keys[which], ps->name.s,
+		    corsd_yaml_node_kind(&ld->y), expect);
+		return corsd_yaml_skip(&ld->y);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (eq(sval(ld), slen(ld), words[i])) {
+		if (corsd_ascii_eq(corsd_yaml_sval(&ld->y),
+				   corsd_yaml_slen(&ld->y), words[i])) {
 			*out = (int)i;
 			return 0;
 		}
 	}
-	ERR(ld, REJECT_BEHAVIOUR, here(ld), "%s '%s' of policy '%s' is not %s",
-	    policy_keys[which], quote(sval(ld), slen(ld)).s, ps->name.s,
-	    expect);
+	ERR(ld, REJECT_BEHAVIOUR, corsd_yaml_here(&ld->y),
+	    "%s '%s' of policy '%s' is not %s", policy_keys[which],
+	    corsd_quote(corsd_yaml_sval(&ld->y), corsd_yaml_slen(&ld->y)).s,
+	    ps->name.s, expect);
 	return 0;
 }
 
@@ -1304,7 +757,7 @@ load_value(struct loader *ld, struct pstate *ps, enum pkey which)
 	case K__COUNT:
 		break;
 	}
-	return skip_node(ld);
+	return corsd_yaml_skip(&ld->y);
 }
 
 /* A SUBDOMAIN entry written out again (scheme, wildcard, suffix, port). */
@@ -1324,7 +777,7 @@ subdomain_text(const struct corsd_origin_pattern *o, char *buf, size_t size)
 
 /* Checks that need the whole policy: credentials may come last. */
 static void
-finish_policy(struct loader *ld, struct pstate *ps, struct pos name_at)
+finish_policy(struct loader *ld, struct pstate *ps, struct corsd_pos name_at)
 {
 	struct corsd_policy *p = ps->p;
 	bool cred = p->credentials;
@@ -1335,7 +788,7 @@ finish_policy(struct loader *ld, struct pstate *ps, struct pos name_at)
 		    ps->name.s);
 	for (size_t i = 0; i < p->norigins; i++) {
 		const struct corsd_origin_pattern *o = &p->origins[i];
-		struct pos where = {o->line, o->column};
+		struct corsd_pos where = {o->line, o->column};
 		char text[CORSD_ORIGIN_MAX + 64];
 
 		if (o->kind != CORSD_ORIGIN_SUBDOMAIN || o->text_len < 2 ||
@@ -1385,15 +838,15 @@ finish_policy(struct loader *ld, struct pstate *ps, struct pos name_at)
 static const char *const default_methods[] = {"GET", "HEAD", "POST"};
 
 static bool
-valid_policy_name(const struct key *k)
+valid_policy_name(const struct corsd_yaml_key *k)
 {
 	if (k->len == 0 || k->len > CORSD_POLICY_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < k->len; i++) {
-		char c = k->s[i];
+		unsigned char c = (unsigned char)k->s[i];
 
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !is_digit(c) && c != '.' && c != '_' && c != '-')
+		if (!corsd_ascii_is_alpha(c) && !corsd_ascii_is_digit(c) &&
+		    c != '.' && c != '_' && c != '-')
 			return false;
 	}
 	return true;
@@ -1401,15 +854,15 @@ valid_policy_name(const struct key *k)
 
 /* One policy: @k is its name, its value is current. */
 static int
-load_policy(struct loader *ld, const struct key *k)
+load_policy(struct loader *ld, const struct corsd_yaml_key *k)
 {
 	struct pstate ps;
-	struct key pk;
+	struct corsd_yaml_key pk;
 	int r;
 	bool valid = valid_policy_name(k);
 
 	memset(&ps, 0, sizeof(ps));
-	ps.name = key_quote(k);
+	ps.name = corsd_yaml_key_quote(k);
 	if (!valid)
 		ERR(ld, POLICY_NAME, k->where,
 		    "policy name '%s' is not 1 to %d bytes of letters, "
@@ -1424,17 +877,17 @@ load_policy(struct loader *ld, const struct key *k)
 			    "policy '%s' is defined twice; the first is on "
 			    "line %u",
 			    ps.name.s, o->line);
-			return skip_node(ld);
+			return corsd_yaml_skip(&ld->y);
 		}
 	}
-	if (ld->bad)
-		return skip_node(ld);
-	if (ld->ev.type != YAML_MAPPING_START_EVENT) {
-		ERR(ld, TYPE, here(ld),
+	if (ld->y.bad)
+		return corsd_yaml_skip(&ld->y);
+	if (ld->y.ev.type != YAML_MAPPING_START_EVENT) {
+		ERR(ld, TYPE, corsd_yaml_here(&ld->y),
 		    "policy '%s' is %s; expected a mapping with 'origins' and "
 		    "its settings",
-		    ps.name.s, node_kind(&ld->ev));
-		return skip_node(ld);
+		    ps.name.s, corsd_yaml_node_kind(&ld->y));
+		return corsd_yaml_skip(&ld->y);
 	}
 	ps.p = policy_add(ld);
 	if (!ps.p)
@@ -1445,17 +898,19 @@ load_policy(struct loader *ld, const struct key *k)
 	ps.p->name = dup_bytes(ld, k->s, ps.p->name_len);
 	if (!ps.p->name)
 		return -1;
-	while ((r = next_key(ld, &pk)) > 0) {
+	while ((r = corsd_yaml_next_key(&ld->y, &pk)) > 0) {
 		size_t i;
 
-		for (i = 0; i < K__COUNT && !key_is(&pk, policy_keys[i]); i++)
+		for (i = 0;
+		     i < K__COUNT && !corsd_yaml_key_is(&pk, policy_keys[i]);
+		     i++)
 			;
 		if (!pk.ok) {
 			/* reported by next_key() */
 		} else if (i == K__COUNT) {
-			struct quoted q = key_quote(&pk);
-			const char *hint = did_you_mean(pk.s, pk.len,
-							policy_keys, K__COUNT);
+			struct corsd_quoted q = corsd_yaml_key_quote(&pk);
+			const char *hint = corsd_did_you_mean(
+				pk.s, pk.len, policy_keys, K__COUNT);
 
 			if (hint)
 				ERR(ld, UNKNOWN_KEY, pk.where,
@@ -1479,7 +934,7 @@ load_policy(struct loader *ld, const struct key *k)
 				break;
 			continue;
 		}
-		if (skip_node(ld)) {
+		if (corsd_yaml_skip(&ld->y)) {
 			r = -1;
 			break;
 		}
@@ -1504,35 +959,35 @@ load_policy(struct loader *ld, const struct key *k)
 static int
 load_policies(struct loader *ld)
 {
-	struct pos start = here(ld);
+	struct corsd_pos start = corsd_yaml_here(&ld->y);
 	size_t count = 0;
-	struct key k;
+	struct corsd_yaml_key k;
 	int r;
 
-	if (ld->bad)
-		return skip_node(ld);
-	if (ld->ev.type != YAML_MAPPING_START_EVENT) {
-		if (ld->ev.type == YAML_SCALAR_EVENT &&
-		    scalar_type(&ld->ev) == ST_NULL)
+	if (ld->y.bad)
+		return corsd_yaml_skip(&ld->y);
+	if (ld->y.ev.type != YAML_MAPPING_START_EVENT) {
+		if (ld->y.ev.type == YAML_SCALAR_EVENT &&
+		    corsd_yaml_scalar_type(&ld->y) == CORSD_YAML_NULL)
 			ERR(ld, DOCUMENT, start,
 			    "'policies' is empty; define at least one policy");
 		else
 			ERR(ld, DOCUMENT, start,
 			    "'policies' is %s; expected a mapping of policy "
 			    "names to policies",
-			    node_kind(&ld->ev));
-		return skip_node(ld);
+			    corsd_yaml_node_kind(&ld->y));
+		return corsd_yaml_skip(&ld->y);
 	}
-	while ((r = next_key(ld, &k)) > 0) {
+	while ((r = corsd_yaml_next_key(&ld->y, &k)) > 0) {
 		count++;
 		if (!k.ok) {
-			r = skip_node(ld);
+			r = corsd_yaml_skip(&ld->y);
 		} else if (count > LOAD_POLICIES_MAX) {
 			if (count == LOAD_POLICIES_MAX + 1)
 				ERR(ld, LIMIT, k.where,
 				    "the file defines more than %d policies",
 				    LOAD_POLICIES_MAX);
-			r = skip_node(ld);
+			r = corsd_yaml_skip(&ld->y);
 		} else {
 			r = load_policy(ld, &k);
 		}
@@ -1552,53 +1007,60 @@ static const char *const top_keys[] = {"version", "policies"};
 static int
 load_version(struct loader *ld)
 {
-	if (ld->bad)
-		return skip_node(ld);
-	if (ld->ev.type != YAML_SCALAR_EVENT) {
-		ERR(ld, VERSION, here(ld),
+	if (ld->y.bad)
+		return corsd_yaml_skip(&ld->y);
+	if (ld->y.ev.type != YAML_SCALAR_EVENT) {
+		ERR(ld, VERSION, corsd_yaml_here(&ld->y),
 		    "'version' is %s; expected the integer 1",
-		    node_kind(&ld->ev));
-		return skip_node(ld);
+		    corsd_yaml_node_kind(&ld->y));
+		return corsd_yaml_skip(&ld->y);
 	}
-	if (scalar_type(&ld->ev) != ST_INT || !eq(sval(ld), slen(ld), "1"))
-		ERR(ld, VERSION, here(ld),
+	if (corsd_yaml_scalar_type(&ld->y) != CORSD_YAML_INT ||
+	    !corsd_ascii_eq(corsd_yaml_sval(&ld->y), corsd_yaml_slen(&ld->y),
+			    "1"))
+		ERR(ld, VERSION, corsd_yaml_here(&ld->y),
 		    "unsupported version '%s' (%s); this corsd reads "
 		    "'version: 1'",
-		    quote(sval(ld), slen(ld)).s, node_kind(&ld->ev));
+		    corsd_quote(corsd_yaml_sval(&ld->y),
+				corsd_yaml_slen(&ld->y))
+			    .s,
+		    corsd_yaml_node_kind(&ld->y));
 	return 0;
 }
 
 static int
 load_root(struct loader *ld)
 {
-	struct pos start = here(ld), first[2] = {{0, 0}, {0, 0}};
+	struct corsd_pos start = corsd_yaml_here(&ld->y),
+			 first[2] = {{0, 0}, {0, 0}};
 	bool seen[2] = {false, false};
-	struct key k;
+	struct corsd_yaml_key k;
 	int r;
 
-	if (ld->bad)
-		return skip_node(ld);
-	if (ld->ev.type != YAML_MAPPING_START_EVENT) {
+	if (ld->y.bad)
+		return corsd_yaml_skip(&ld->y);
+	if (ld->y.ev.type != YAML_MAPPING_START_EVENT) {
 		ERR(ld, DOCUMENT, start,
 		    "the document is %s; expected a mapping with 'version' "
 		    "and 'policies'",
-		    node_kind(&ld->ev));
-		return skip_node(ld);
+		    corsd_yaml_node_kind(&ld->y));
+		return corsd_yaml_skip(&ld->y);
 	}
-	while ((r = next_key(ld, &k)) > 0) {
+	while ((r = corsd_yaml_next_key(&ld->y, &k)) > 0) {
 		size_t i;
 
-		for (i = 0; i < 2 && !key_is(&k, top_keys[i]); i++)
+		for (i = 0; i < 2 && !corsd_yaml_key_is(&k, top_keys[i]); i++)
 			;
 		if (!k.ok) {
-			r = skip_node(ld);
+			r = corsd_yaml_skip(&ld->y);
 		} else if (i == 2) {
-			struct quoted q = key_quote(&k);
+			struct corsd_quoted q = corsd_yaml_key_quote(&k);
 			const char *hint =
-				did_you_mean(k.s, k.len, top_keys, 2);
+				corsd_did_you_mean(k.s, k.len, top_keys, 2);
 			size_t j;
 
-			for (j = 0; j < K__COUNT && !key_is(&k, policy_keys[j]);
+			for (j = 0; j < K__COUNT &&
+				    !corsd_yaml_key_is(&k, policy_keys[j]);
 			     j++)
 				;
 			if (hint)
@@ -1617,12 +1079,12 @@ load_root(struct loader *ld)
 				    "unknown key '%s' at the top level; only "
 				    "'version' and 'policies' are",
 				    q.s);
-			r = skip_node(ld);
+			r = corsd_yaml_skip(&ld->y);
 		} else if (seen[i]) {
 			ERR(ld, DUPLICATE_KEY, k.where,
 			    "duplicate key '%s'; the first is on line %u",
 			    top_keys[i], first[i].line);
-			r = skip_node(ld);
+			r = corsd_yaml_skip(&ld->y);
 		} else {
 			seen[i] = true;
 			first[i] = k.where;
@@ -1648,26 +1110,26 @@ load_root(struct loader *ld)
 static void
 load_stream(struct loader *ld)
 {
-	if (next(ld))
+	if (corsd_yaml_next(&ld->y))
 		return;
 	/* STREAM-START */
-	if (next(ld))
+	if (corsd_yaml_next(&ld->y))
 		return;
-	if (ld->ev.type != YAML_DOCUMENT_START_EVENT) {
-		struct pos start = {1, 1};
+	if (ld->y.ev.type != YAML_DOCUMENT_START_EVENT) {
+		struct corsd_pos start = {1, 1};
 
 		ERR(ld, DOCUMENT, start,
 		    "the file holds no document; expected 'version: 1' and "
 		    "'policies:'");
 		return;
 	}
-	if (next(ld) || load_root(ld) || next(ld))
+	if (corsd_yaml_next(&ld->y) || load_root(ld) || corsd_yaml_next(&ld->y))
 		return;
 	/* DOCUMENT-END */
-	if (next(ld))
+	if (corsd_yaml_next(&ld->y))
 		return;
-	if (ld->ev.type == YAML_DOCUMENT_START_EVENT)
-		ERR(ld, DOCUMENT, here(ld),
+	if (ld->y.ev.type == YAML_DOCUMENT_START_EVENT)
+		ERR(ld, DOCUMENT, corsd_yaml_here(&ld->y),
 		    "the file holds a second document; only one is allowed");
 }
 
@@ -1694,46 +1156,35 @@ load(const char *buf, size_t len, struct corsd_diags *d, int *err)
 {
 	struct loader ld;
 	unsigned errors = d->errors;
+	size_t first = d->n; /* the first diagnostic of this load */
 
 	memset(&ld, 0, sizeof(ld));
-	ld.d = d;
-	ld.first = d->n;
-	ld.buf = buf;
-	ld.len = len;
 	if (len > LOAD_FILE_MAX) {
-		struct pos none = {0, 0};
-
-		ERR(&ld, LIMIT, none, "the file is larger than %zu MiB",
-		    LOAD_FILE_MAX >> 20);
+		corsd_diag_add(d, CORSD_SEV_ERROR, CORSD_RULE_LIMIT, 0, 0,
+			       "the file is larger than %zu MiB",
+			       LOAD_FILE_MAX >> 20);
 		*err = -CORSD_EPOLICY;
 		return NULL;
 	}
 	ld.set = calloc(1, sizeof(*ld.set));
-	if (!ld.set || !yaml_parser_initialize(&ld.parser)) {
+	if (!ld.set || corsd_yaml_init(&ld.y, buf, len, d)) {
 		free(ld.set);
 		*err = -CORSD_ENOMEM;
 		return NULL;
 	}
-	yaml_parser_set_input_string(&ld.parser, (const unsigned char *)buf,
-				     len);
 	load_stream(&ld);
-	if (ld.have_ev)
-		yaml_event_delete(&ld.ev);
-	yaml_parser_delete(&ld.parser);
-	sort_diags(d, ld.first);
-	if (ld.dropped) {
+	corsd_yaml_release(&ld.y);
+	sort_diags(d, first);
+	if (ld.y.dropped) {
 		/* A note, not a problem: take back the count it adds. */
-		struct pos none = {0, 0};
-
-		corsd_diag_add(d, CORSD_SEV_WARNING, CORSD_RULE_LIMIT,
-			       none.line, none.col,
+		corsd_diag_add(d, CORSD_SEV_WARNING, CORSD_RULE_LIMIT, 0, 0,
 			       "%u more problems are counted but not shown",
-			       ld.dropped);
+			       ld.y.dropped);
 		d->warnings--;
 	}
-	if (ld.rc || d->errors != errors) {
+	if (ld.y.rc || d->errors != errors) {
 		corsd_policy_set_free(ld.set);
-		*err = ld.rc ? ld.rc : -CORSD_EPOLICY;
+		*err = ld.y.rc ? ld.y.rc : -CORSD_EPOLICY;
 		return NULL;
 	}
 	*err = 0;
@@ -1856,7 +1307,7 @@ corsd_policy_set_load_file(const char *path, struct corsd_diags *diags,
 			corsd_diag_add(diags, CORSD_SEV_ERROR,
 				       CORSD_RULE_DOCUMENT, 0, 0,
 				       "cannot read '%s': %s",
-				       quote(path, strlen(path)).s,
+				       corsd_quote(path, strlen(path)).s,
 				       strerror_r(eno, ebuf, sizeof(ebuf)));
 		*err = rc;
 		return NULL;

@@ -25,60 +25,30 @@
 #include <libpsl.h>
 #include <pcre2.h>
 
+#include "ascii_int.h"
+#include "diag_int.h"
 #include "origin_int.h"
 
-#define LIT_EQ(p, n, lit) \
-	((n) == sizeof(lit) - 1 && memcmp((p), (lit), sizeof(lit) - 1) == 0)
-
-/* ---- ASCII classes, written out: no locale may change them ------------ */
-
-static inline bool
-is_lower(unsigned char c)
-{
-	return c >= 'a' && c <= 'z';
-}
-
-static inline bool
-is_upper(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z';
-}
-
-static inline bool
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static inline bool
-is_alpha(unsigned char c)
-{
-	return is_lower(c) || is_upper(c);
-}
-
-static inline unsigned char
-to_lower(unsigned char c)
-{
-	return is_upper(c) ? (unsigned char)(c | 0x20) : c;
-}
+/* ---- byte classes of origins (ASCII ones in ascii_int.h) ------------ */
 
 static inline bool
 is_scheme_char(unsigned char c)
 {
-	return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.';
+	return corsd_ascii_is_alpha(c) || corsd_ascii_is_digit(c) || c == '+' ||
+	       c == '-' || c == '.';
 }
 
 static inline bool
 is_host_char(unsigned char c)
 {
-	return is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.';
+	return corsd_ascii_is_alpha(c) || corsd_ascii_is_digit(c) || c == '-' ||
+	       c == '_' || c == '.';
 }
 
 static inline bool
 is_ipv6_char(unsigned char c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+	return corsd_ascii_is_hex(c) || c == ':' || c == '.';
 }
 
 /* The default ports of the schemes whose origins browsers serialise
@@ -86,9 +56,9 @@ is_ipv6_char(unsigned char c)
 static int32_t
 default_port(const char *s, size_t len)
 {
-	if (LIT_EQ(s, len, "http") || LIT_EQ(s, len, "ws"))
+	if (corsd_ascii_eq(s, len, "http") || corsd_ascii_eq(s, len, "ws"))
 		return 80;
-	if (LIT_EQ(s, len, "https") || LIT_EQ(s, len, "wss"))
+	if (corsd_ascii_eq(s, len, "https") || corsd_ascii_eq(s, len, "wss"))
 		return 443;
 	return 0;
 }
@@ -102,10 +72,12 @@ corsd_origin_parse_serialized(struct corsd_str in, struct corsd_origin_view *v)
 	size_t n = in.len, i = 1, h, port_at;
 	uint32_t port = 0;
 
-	if (!p || !v || n == 0 || n > CORSD_ORIGIN_MAX || !is_lower(p[0]))
+	if (!p || !v || n == 0 || n > CORSD_ORIGIN_MAX ||
+	    !corsd_ascii_is_lower(p[0]))
 		return false;
-	while (i < n && (is_lower(p[i]) || is_digit(p[i]) || p[i] == '+' ||
-			 p[i] == '-' || p[i] == '.'))
+	while (i < n &&
+	       (corsd_ascii_is_lower(p[i]) || corsd_ascii_is_digit(p[i]) ||
+		p[i] == '+' || p[i] == '-' || p[i] == '.'))
 		i++;
 	if (n - i < 3 || p[i] != ':' || p[i + 1] != '/' || p[i + 2] != '/')
 		return false;
@@ -116,9 +88,9 @@ corsd_origin_parse_serialized(struct corsd_str in, struct corsd_origin_view *v)
 	if (i < n && p[i] == '[') {
 		/* Browsers serialise IPv6 literals in lower case. */
 		i++;
-		while (i < n &&
-		       (is_digit(p[i]) || (p[i] >= 'a' && p[i] <= 'f') ||
-			p[i] == ':' || p[i] == '.'))
+		while (i < n && (corsd_ascii_is_digit(p[i]) ||
+				 (p[i] >= 'a' && p[i] <= 'f') || p[i] == ':' ||
+				 p[i] == '.'))
 			i++;
 		if (i == h + 1 || i == n || p[i] != ']')
 			return false;
@@ -126,8 +98,9 @@ corsd_origin_parse_serialized(struct corsd_str in, struct corsd_origin_view *v)
 	} else {
 		size_t label = 0;
 
-		while (i < n && (is_lower(p[i]) || is_digit(p[i]) ||
-				 p[i] == '-' || p[i] == '_' || p[i] == '.')) {
+		while (i < n && (corsd_ascii_is_lower(p[i]) ||
+				 corsd_ascii_is_digit(p[i]) || p[i] == '-' ||
+				 p[i] == '_' || p[i] == '.')) {
 			if (p[i] == '.') {
 				if (label == 0)
 					return false;
@@ -155,7 +128,7 @@ corsd_origin_parse_serialized(struct corsd_str in, struct corsd_origin_view *v)
 	/* A leading zero covers port 0 too. */
 	if (i == n || p[i] == '0')
 		return false;
-	while (i < n && is_digit(p[i])) {
+	while (i < n && corsd_ascii_is_digit(p[i])) {
 		if (i - port_at == 5)
 			return false;
 		port = port * 10 + (uint32_t)(p[i] - '0');
@@ -170,45 +143,6 @@ corsd_origin_parse_serialized(struct corsd_str in, struct corsd_origin_view *v)
 }
 
 /* ---- diagnostics -------------------------------------------------------- */
-
-/* SUBJECT_SHOWN bytes of quoted subject, escapes and the lead byte
- * included, then "..." and the NUL. */
-#define SUBJECT_SHOWN 128
-#define SUBJECT_BUF   (SUBJECT_SHOWN + 8)
-
-/*
- * The subject of a message, as it is quoted: control bytes escaped so a
- * message never drives a terminal, and cut at SUBJECT_SHOWN bytes so the
- * part that says what is wrong always fits in a diagnostic.  Bytes of
- * 0x80 and up are kept: the policy file's own UTF-8 reads best as written.
- */
-static void
-quote(char *dst, char lead, const char *src, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)src;
-	size_t o = 0, i;
-
-	if (lead)
-		dst[o++] = lead;
-	for (i = 0; i < n; i++) {
-		if (o + (p[i] < 0x20 || p[i] == 0x7f ? 4 : 1) > SUBJECT_SHOWN)
-			break;
-		if (p[i] < 0x20 || p[i] == 0x7f) {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[p[i] >> 4];
-			dst[o++] = hex[p[i] & 0xf];
-		} else {
-			dst[o++] = (char)p[i];
-		}
-	}
-	if (i < n) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
-}
 
 static int __attribute__((format(printf, 5, 6)))
 report(enum corsd_rule *rule, char *msg, size_t msglen, enum corsd_rule r,
@@ -298,17 +232,18 @@ static struct corsd_regex *
 regex_build(const char *pat, size_t len, enum corsd_rule *rule, char *msg,
 	    size_t msglen, int *err)
 {
-	char subj[SUBJECT_BUF];
+	const char *subj;
+	struct corsd_quoted q = corsd_quote(pat, pat ? len : 0);
 	struct corsd_regex *re;
 	PCRE2_UCHAR ebuf[160];
 	PCRE2_SIZE eoff;
 	int ec;
 
-	quote(subj, '~', pat, pat ? len : 0);
+	subj = q.s;
 	*err = -CORSD_EINVAL;
 	if (!pat || !regex_is_anchored(pat, len)) {
 		report(rule, msg, msglen, CORSD_RULE_ORIGIN_REGEX_ANCHOR,
-		       "regex origin '%s' is not anchored; write it as ^...$",
+		       "regex origin '~%s' is not anchored; write it as ^...$",
 		       subj);
 		return NULL;
 	}
@@ -324,7 +259,7 @@ regex_build(const char *pat, size_t len, enum corsd_rule *rule, char *msg,
 		if (pcre2_get_error_message(ec, ebuf, sizeof(ebuf)) < 0)
 			memcpy(ebuf, "unknown error", sizeof("unknown error"));
 		report(rule, msg, msglen, CORSD_RULE_ORIGIN_REGEX_COMPILE,
-		       "regex origin '%s' does not compile: %s at offset %zu",
+		       "regex origin '~%s' does not compile: %s at offset %zu",
 		       subj, (const char *)ebuf, (size_t)eoff);
 		return NULL;
 	}
@@ -351,7 +286,7 @@ regex_build(const char *pat, size_t len, enum corsd_rule *rule, char *msg,
 nomem:
 	*err = -CORSD_ENOMEM;
 	report(rule, msg, msglen, CORSD_RULE_ORIGIN_REGEX_COMPILE,
-	       "out of memory compiling regex origin '%s'", subj);
+	       "out of memory compiling regex origin '~%s'", subj);
 	return NULL;
 }
 
@@ -475,15 +410,6 @@ port_digits(int32_t port)
 	return d;
 }
 
-/* Copies @n bytes lowercased; returns the end of the copy. */
-static char *
-put_lower(char *dst, const unsigned char *src, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		dst[i] = (char)to_lower(src[i]);
-	return dst + n;
-}
-
 /* An entry cut into its parts; offsets are into p. */
 struct entry {
 	const unsigned char *p;
@@ -533,8 +459,9 @@ check_host(const struct entry *e, const char *subj, enum corsd_rule *rule,
 	for (i = 0; i < n; i++) {
 		if (!is_host_char(h[i]))
 			return FAIL("origin '%s' has an invalid character "
-				    "'%c' in its host",
-				    subj, (char)h[i]);
+				    "'%s' in its host",
+				    subj,
+				    corsd_quote((const char *)&h[i], 1).s);
 		if (h[i] == '.') {
 			if (label == 0)
 				break;
@@ -549,7 +476,7 @@ check_host(const struct entry *e, const char *subj, enum corsd_rule *rule,
 	/* A numeric last label makes the whole host an IPv4 address to a
 	 * URL parser: there are no subdomains under it. */
 	for (i = last; i < n; i++)
-		digits_only = digits_only && is_digit(h[i]);
+		digits_only = digits_only && corsd_ascii_is_digit(h[i]);
 	if (*wildcard && digits_only)
 		return FAIL("origin '%s' puts a subdomain wildcard on an IP "
 			    "address",
@@ -572,7 +499,7 @@ check_port(struct entry *e, const char *subj, enum corsd_rule *rule, char *msg,
 	if (n == 0 || n > 5 || p[0] == '0')
 		goto bad;
 	for (size_t i = 0; i < n; i++) {
-		if (!is_digit(p[i]))
+		if (!corsd_ascii_is_digit(p[i]))
 			goto bad;
 		port = port * 10 + (p[i] - '0');
 	}
@@ -609,7 +536,7 @@ split_entry(struct entry *e, size_t n, const char *subj, enum corsd_rule *rule,
 		return FAIL("origin '%s' has no scheme; write it as "
 			    "scheme://host[:port]",
 			    subj);
-	if (!is_alpha(p[0]))
+	if (!corsd_ascii_is_alpha(p[0]))
 		goto bad_scheme;
 	for (size_t j = 1; j < i; j++)
 		if (!is_scheme_char(p[j]))
@@ -687,7 +614,8 @@ corsd_origin_pattern_parse(struct corsd_str in,
 			   enum corsd_rule *rule, char *msg, size_t msglen)
 {
 	struct entry e = {.p = (const unsigned char *)in.p};
-	char subj[SUBJECT_BUF];
+	struct corsd_quoted q;
+	const char *subj;
 	enum corsd_origin_kind kind;
 	size_t len, at, skip;
 	char *t, *w;
@@ -701,12 +629,13 @@ corsd_origin_pattern_parse(struct corsd_str in,
 	out->scheme[0] = '\0';
 	out->scheme_len = 0;
 	out->port = CORSD_PORT_DEFAULT;
-	quote(subj, 0, in.p, in.len);
+	q = corsd_quote(in.p, in.len);
+	subj = q.s;
 	if (in.len == 0)
 		return FAIL("origin '' is empty; write scheme://host[:port]");
-	if (LIT_EQ(in.p, in.len, "*"))
+	if (corsd_ascii_eq(in.p, in.len, "*"))
 		return set_text(out, CORSD_ORIGIN_ANY, "*", 1);
-	if (LIT_EQ(in.p, in.len, "null"))
+	if (corsd_ascii_eq(in.p, in.len, "null"))
 		return set_text(out, CORSD_ORIGIN_NULL, "null", 4);
 	if (in.p[0] == '~')
 		return parse_regex_entry(in, out, rule, msg, msglen);
@@ -718,7 +647,7 @@ corsd_origin_pattern_parse(struct corsd_str in,
 		rc = check_port(&e, subj, rule, msg, msglen);
 	if (rc)
 		return rc;
-	put_lower(out->scheme, e.p, e.scheme_len);
+	corsd_ascii_lower_copy(out->scheme, in.p, e.scheme_len);
 	out->scheme[e.scheme_len] = '\0';
 	out->scheme_len = e.scheme_len;
 	if (e.has_port && !e.port_any &&
@@ -766,11 +695,12 @@ corsd_origin_pattern_parse(struct corsd_str in,
 	}
 	w = t;
 	if (kind != CORSD_ORIGIN_SUBDOMAIN) {
-		w = put_lower(w, e.p, e.scheme_len);
+		w = corsd_ascii_lower_copy(w, in.p, e.scheme_len);
 		memcpy(w, "://", 3);
 		w += 3;
 	}
-	w = put_lower(w, e.p + e.host_at + skip, e.host_len - skip);
+	w = corsd_ascii_lower_copy(w, in.p + e.host_at + skip,
+				   e.host_len - skip);
 	if (kind == CORSD_ORIGIN_EXACT && e.has_port)
 		w += snprintf(w, len + 1 - (size_t)(w - t), ":%d", e.port);
 	*w = '\0';

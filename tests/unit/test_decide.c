@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "corsd_engine.h"
+#include "snapshot_int.h"
 #include "testutil.h"
 
 #define VARY_PF                                         \
@@ -945,6 +946,45 @@ test_snapshot_lists_its_policies_in_file_order(void **state)
 }
 
 /*
+ * A snapshot enters the API by pointer: one whose magic is not the
+ * engine's (corrupted, or freed: corsd_snapshot_free() zeroes it) is
+ * refused by every entry point.  Tested on a byte copy of a live arena,
+ * which is a working snapshot until its magic is touched, so there is no
+ * read of freed memory; had corsd_snapshot_free() not refused the copy,
+ * its own free() below would be a double free (ASan build).
+ */
+static void
+test_snapshot_with_a_wrong_magic_is_refused(void **state)
+{
+	static const uint64_t bad[] = {0, CORSD_SNAPSHOT_MAGIC ^ 1,
+				       ~CORSD_SNAPSHOT_MAGIC};
+	struct corsd_request req = {.policy = S("mdn"),
+				    .method = S("GET"),
+				    .origin = S("https://app.example.re")};
+	static struct corsd_answer ans;
+	size_t size = corsd_snapshot_size(snap);
+	struct corsd_snapshot *copy = malloc(size);
+
+	(void)state;
+	assert_non_null(copy);
+	memcpy(copy, snap, size);
+	assert_int_equal(corsd_decide(copy, &req, &ans), 0);
+	assert_int_equal(ans.verdict, CORSD_VERDICT_ALLOW);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		copy->magic = bad[i];
+		assert_int_equal(corsd_decide(copy, &req, &ans), -CORSD_EINVAL);
+		assert_int_equal(corsd_snapshot_generation(copy), 0);
+		assert_int_equal(corsd_snapshot_size(copy), 0);
+		assert_int_equal(corsd_snapshot_policy_count(copy), 0);
+		assert_null(corsd_snapshot_policy_name(copy, 0).p);
+		corsd_snapshot_free(copy);
+	}
+	/* The regexes the copy points to are still the live snapshot's. */
+	assert_int_equal(corsd_decide(snap, &req, &ans), 0);
+	free(copy);
+}
+
+/*
  * The arena grows (and may move) while the policy-name table is built, at
  * some count of policies or other: try many counts, and every name must
  * still be found afterwards.
@@ -1020,6 +1060,7 @@ main(void)
 		cmocka_unit_test(test_answer_carries_the_policy_max_age),
 		cmocka_unit_test(
 			test_snapshot_lists_its_policies_in_file_order),
+		cmocka_unit_test(test_snapshot_with_a_wrong_magic_is_refused),
 		cmocka_unit_test(test_every_policy_of_a_large_file_is_found),
 	};
 
