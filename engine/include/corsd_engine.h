@@ -122,6 +122,10 @@ struct corsd_snapshot *
 corsd_snapshot_compile(const struct corsd_policy_set *set, uint64_t generation,
 		       int *err);
 
+/* Free a snapshot; NULL is fine.  A pointer that is not a live snapshot
+ * (its magic number is wrong: freed, or not a snapshot) is refused and
+ * leaked rather than freed; the accessors below answer 0 or empty for
+ * it. */
 void corsd_snapshot_free(struct corsd_snapshot *snap);
 uint64_t corsd_snapshot_generation(const struct corsd_snapshot *snap);
 /* Bytes held by the snapshot, regexes excluded. */
@@ -141,7 +145,8 @@ struct corsd_str corsd_snapshot_policy_name(const struct corsd_snapshot *snap,
  *
  * Never allocates, never calls locale-dependent functions, never reads
  * past the lengths given.  Safe to call from many threads on one snapshot.
- * Return: 0, or -CORSD_EINVAL when @snap, @req or @ans is NULL.
+ * Return: 0, or -CORSD_EINVAL when @snap, @req or @ans is NULL or @snap
+ * is not a live snapshot (its magic number is wrong).
  */
 int corsd_decide(const struct corsd_snapshot *snap,
 		 const struct corsd_request *req, struct corsd_answer *ans);
