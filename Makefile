@@ -1,4 +1,6 @@
-# corsd - one non-recursive Makefile.  `make help` lists the targets.
+# corsd - one non-recursive Makefile.  `make help` lists the targets: each
+# is documented by a "## " comment on its rule line, and every .PHONY
+# target must be (`make help` fails otherwise).
 #
 # Variants build side by side under build/<variant>/:
 #   release  -O2, the default
@@ -82,6 +84,12 @@ CORSCTL := $(B)/corsctl
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Unit and IPC test binaries share $(B)/tests/ (tests/ipc/ipcutil.c finds
+# corsd at ../corsd from there): one name in both would be one binary.
+TEST_CLASH := $(filter $(notdir $(UNIT_BIN)),$(notdir $(IPC_TEST_BIN)))
+ifneq ($(TEST_CLASH),)
+$(error tests/unit/ and tests/ipc/ both have $(TEST_CLASH:%=%.c): rename one)
+endif
 UNIT_SUPPORT_SRC := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o)
 
@@ -96,26 +104,42 @@ PUBLIC_TABLES := $(wildcard engine/include/corsd/tbl_*.h)
 .PHONY: all deps build test test-unit test-cli check-headers run bench \
 	bench-callgrind format format-check clean help
 
-all: $(ENGINE_LIB) $(CORSCTL) $(CLIENT_LIB) $(CLIENT_SO) $(CORSD)
+all: $(ENGINE_LIB) $(CORSCTL) $(CLIENT_LIB) $(CLIENT_SO) $(CORSD) ## (the default) engine, client library, corsd, corsctl
 
-help:
-	@echo "make            build the release variant (engine, corsctl)"
-	@echo "make run        install what is missing, build, run the example job"
-	@echo "make test       install what is missing, build, run every test"
-	@echo "                (release and ASan+UBSan builds; corsd under TSan)"
-	@echo "make nginx-module  the nginx dynamic module (release build)"
-	@echo "make test-nginx    the nginx tests alone"
-	@echo "make bench      Google Benchmark: decide(), compile, shared memory"
-	@echo "make bench-callgrind  instructions per decision under callgrind"
-	@echo "make bench-e2e  wrk: nginx without CORS, with a map, with corsd"
-	@echo "make bench-e2e-callgrind  the same, instructions per request"
-	@echo "make deps       apt-get install the missing Debian packages"
-	@echo "make format     reformat C sources with .clang-format"
-	@echo "make format-check  fail if a C source is not formatted"
-	@echo "make clean      remove build/"
-	@echo "VARIANT=release|debug|asan|tsan  V=1 for full command lines"
+# The "## " comments of the rules, in the order of this file; a .PHONY
+# target without one is an error.
+define HELP_AWK
+/^\.PHONY:/ { phony = 1 }
+phony {
+	for (i = 1; i <= NF; i++)
+		if ($$i != ".PHONY:" && $$i != "\\")
+			want[$$i] = 1
+	phony = /\\$$/
+}
+/^[A-Za-z0-9_.-]+:([^=]|$$).*## / {
+	t = $$0; sub(/:.*/, "", t)
+	d = $$0; sub(/^[^#]*## /, "", d)
+	if (!(t in doc)) order[++n] = t
+	doc[t] = d
+}
+END {
+	for (i = 1; i <= n; i++)
+		printf "  make %-24s %s\n", order[i], doc[order[i]]
+	print "  VARIANT=release|debug|asan|tsan: build/VARIANT/ (release); V=1: full commands"
+	for (t in want)
+		if (!(t in doc)) {
+			printf "help: .PHONY target %s has no \"## \" comment\n", t > "/dev/stderr"
+			bad = 1
+		}
+	exit bad
+}
+endef
+export HELP_AWK
 
-deps:
+help: ## this list
+	@awk "$$HELP_AWK" $(MAKEFILE_LIST)
+
+deps: ## apt-get install the Debian packages that are missing
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -163,7 +187,7 @@ $(CORSCTL): $(CORSCTL_OBJ) $(ENGINE_LIB) $(CLIENT_LIB)
 
 # IPC tests drive real processes: the client, the server side and the
 # engine (to compare answers with in-process decisions).
-$(B)/tests/test_%: $(B)/tests/ipc/test_%.o $(UNIT_SUPPORT_OBJ) \
+$(IPC_TEST_BIN): $(B)/tests/%: $(B)/tests/ipc/%.o $(UNIT_SUPPORT_OBJ) \
 		$(IPC_SUPPORT_OBJ) $(CLIENT_LIB) $(SERVER_LIB) $(ENGINE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
@@ -171,7 +195,7 @@ $(B)/tests/test_%: $(B)/tests/ipc/test_%.o $(UNIT_SUPPORT_OBJ) \
 		$(SERVER_LIB) \
 		$(CLIENT_LIB) $(ENGINE_LIB) $(ENGINE_LIBS) $(DAEMON_LIBS) -lcmocka
 
-$(B)/tests/test_%: $(B)/tests/unit/test_%.o $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB)
+$(UNIT_BIN): $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB) \
@@ -183,26 +207,28 @@ $(B)/bench/%: bench/%.cc $(ENGINE_LIB)
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -o $@ $< $(ENGINE_LIB) \
 		$(ENGINE_LIBS) -lbenchmark -lpthread
 
-build: all $(UNIT_BIN) $(IPC_TEST_BIN)
+build: all $(UNIT_BIN) $(IPC_TEST_BIN) ## all, the test binaries and (release) the nginx module
 
 # The unit tests run in the release build and again under ASan+UBSan.
-test: deps
+test: deps ## install what is missing, build, run every suite (release, ASan, TSan)
 	$(Q)$(MAKE) --no-print-directory VARIANT=release build check-headers \
 		format-check
 	$(Q)$(MAKE) --no-print-directory VARIANT=asan build
 	$(Q)$(MAKE) --no-print-directory VARIANT=tsan build/tsan/corsd
 	$(Q)tests/run-all.sh build/release build/asan
 
-test-unit: build
-	$(Q)tests/run-unit.sh $(B)
+# The cmocka binaries alone: the engine's unit tests and the multi-process
+# daemon tests (which start $(B)/corsd).
+test-unit: $(UNIT_BIN) $(IPC_TEST_BIN) $(CORSD) ## the cmocka tests alone (tests/unit, tests/ipc)
+	$(Q)tests/run-all.sh --unit $(B)
 
-test-cli: all
+test-cli: all ## the corsctl tests alone (tests/cli)
 	$(Q)tests/cli/run.sh $(B)
 
 # Each public header compiles alone, as C and as C++, from a copy of the
 # public include directories and nothing else: what `make install` would
 # put in $(PREFIX)/include, away from the source tree.
-check-headers:
+check-headers: ## each public header alone, as C and C++, outside the tree
 	$(Q)rm -rf $(B)/hdr && mkdir -p $(B)/hdr/include
 	$(Q)cp -R engine/include/. ipc/include/. $(B)/hdr/include/
 	$(Q)for h in $(PUBLIC_HEADERS); do \
@@ -214,7 +240,7 @@ check-headers:
 			-fsyntax-only $(B)/hdr/t.cc || exit 1; \
 	done; echo "check-headers: $(words $(PUBLIC_HEADERS)) headers alone as C and C++, from a copy of the include directory"
 
-run: deps
+run: deps ## install what is missing, build, run the example job
 	$(Q)$(MAKE) --no-print-directory VARIANT=release all nginx-module
 	$(Q)tools/examples/run.sh build/release
 
@@ -234,16 +260,16 @@ $(CALLGRIND_BIN): $(B)/bench/callgrind_decide.o $(ENGINE_LIB)
 
 .PHONY: bench-run bench-callgrind-run
 
-bench: deps
+bench: deps ## Google Benchmark: decide(), compile, shared memory
 	$(Q)$(MAKE) --no-print-directory VARIANT=release bench-run
 
-bench-run: all $(BENCH_BIN)
+bench-run: all $(BENCH_BIN) ## bench, in build/VARIANT, without installing
 	$(Q)for b in $(BENCH_BIN); do $$b $(BENCH_FLAGS) || exit 1; done
 
-bench-callgrind: deps
+bench-callgrind: deps ## instructions per decision under callgrind
 	$(Q)$(MAKE) --no-print-directory VARIANT=release bench-callgrind-run
 
-bench-callgrind-run: all $(CALLGRIND_BIN)
+bench-callgrind-run: all $(CALLGRIND_BIN) ## bench-callgrind, in build/VARIANT, without installing
 	$(Q)bench/callgrind.sh $(B)
 
 # bench_ipc drives a real corsd through the client library, starting it
@@ -259,18 +285,22 @@ $(B)/bench/bench_ipc: bench/bench_ipc.cc $(B)/tests/ipc/ipcutil.o \
 
 -include $(BENCH_BIN:=.d) $(B)/bench/callgrind_decide.d
 
-# The X-macro tables (engine/include/corsd/tbl_*.h) are laid out by hand.
-FORMAT_SRC = $(filter-out engine/include/corsd/tbl_%,$(shell git ls-files 'engine/*.[ch]' \
-	'ipc/*.[ch]' 'tools/corsd/*.[ch]' 'tools/corsctl/*.[ch]' 'tests/*.[ch]'))
+# The C sources in our style, found with find(1) (a tarball has no git);
+# the X-macro tables (engine/include/corsd/tbl_*.h) are laid out by hand,
+# and tools/nginx/ keeps nginx's style.
+FORMAT_SRC = $(filter-out engine/include/corsd/tbl_%,$(shell find engine ipc \
+	tools/corsd tools/corsctl tests -name '*.[ch]' | LC_ALL=C sort))
 
-format:
+format: ## reformat the C sources with .clang-format
 	$(Q)clang-format -i $(FORMAT_SRC)
 
-format-check:
-	$(Q)clang-format --dry-run -Werror $(FORMAT_SRC)
-	@echo "format-check: $(words $(FORMAT_SRC)) files formatted"
+format-check: ## fail if a C source is not formatted
+	$(Q)set -- $(FORMAT_SRC); if [ $$# = 0 ]; then \
+		echo "format-check: found no C sources" >&2; exit 1; fi; \
+	clang-format --dry-run -Werror "$$@" && \
+		echo "format-check: $$# files formatted"
 
-clean:
+clean: ## remove build/
 	rm -rf build
 
 -include $(ENGINE_OBJ:.o=.d) $(CORSCTL_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) \
@@ -289,30 +319,30 @@ NGX_MODULE := $(B)/ngx_http_corsd_module.so
 .PHONY: nginx-module test-nginx bench-e2e bench-e2e-run bench-e2e-callgrind \
 	bench-e2e-callgrind-run
 
-nginx-module: $(NGX_MODULE)
+nginx-module: $(NGX_MODULE) ## the nginx dynamic module (ngx_http_corsd_module.so)
 
 $(NGX_MODULE): tools/nginx/ngx_http_corsd_module.c tools/nginx/config \
 		tools/nginx/build.sh $(CLIENT_LIB) $(PUBLIC_HEADERS) \
 		$(PUBLIC_TABLES)
 	$(Q)tools/nginx/build.sh $(B)
 
-test-nginx: all $(NGX_MODULE)
+test-nginx: all $(NGX_MODULE) ## the nginx tests alone (NGINX_PROTO=h2c: over HTTP/2)
 	$(Q)tests/nginx/run.sh $(B)
 
 # wrk against nginx with no CORS, with a hand-written 1000-origin map and
 # with the module + corsd, interleaved in one run (bench/e2e/run.sh; about
 # 3 minutes); the callgrind variant counts user-space instructions per
 # request instead (about 1 minute).  bench/RESULTS.md has the numbers.
-bench-e2e: deps
+bench-e2e: deps ## wrk: nginx without CORS, with a map, with corsd
 	$(Q)$(MAKE) --no-print-directory VARIANT=release bench-e2e-run
 
-bench-e2e-run: all $(NGX_MODULE)
+bench-e2e-run: all $(NGX_MODULE) ## bench-e2e, in build/VARIANT, without installing
 	$(Q)bench/e2e/run.sh $(B)
 
-bench-e2e-callgrind: deps
+bench-e2e-callgrind: deps ## bench-e2e in user-space instructions per request
 	$(Q)$(MAKE) --no-print-directory VARIANT=release bench-e2e-callgrind-run
 
-bench-e2e-callgrind-run: all $(NGX_MODULE)
+bench-e2e-callgrind-run: all $(NGX_MODULE) ## bench-e2e-callgrind, in build/VARIANT, without installing
 	$(Q)CALLGRIND=1 bench/e2e/run.sh $(B)
 
 ifeq ($(VARIANT),release)

@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
 # Runs every test suite against each build directory given, and closes with
 # one "N passed, N failed" line for the whole run.  Exit status 1 if any
-# test failed or any suite could not run.
+# test failed or any suite could not run.  --unit: the cmocka binaries
+# alone (BUILD_DIR/tests/test_*: tests/unit and tests/ipc), as
+# `make test-unit` runs them.
 #
-# Usage: tests/run-all.sh BUILD_DIR...
+# The shell suites print "ok N - name" / "not ok N - name" and close with
+# "N passed, N failed" (tests/lib/harness.sh's summary), which is what
+# is counted here.
+#
+# Usage: tests/run-all.sh [--unit] BUILD_DIR...
 set -u
 cd "$(dirname "$0")/.." || exit 2
+unit_only=
+if [ "${1:-}" = --unit ]; then
+	unit_only=1
+	shift
+fi
+if [ $# = 0 ]; then
+	echo "usage: tests/run-all.sh [--unit] BUILD_DIR..." >&2
+	exit 2
+fi
 
 passed=0
 failed=0
@@ -40,6 +55,7 @@ for b in "$@"; do
 			"$(basename "$t")" "$p" "$f"
 		rm -f "$log"
 	done
+	[ -n "$unit_only" ] && continue
 	# "SUITE:PROTO" runs SUITE with NGINX_PROTO=PROTO.
 	for sp in tests/cli/run.sh tests/ipc/exports.sh tests/nginx/run.sh \
 		tests/nginx/run.sh:h2c tests/e2e/run.sh; do
@@ -78,7 +94,8 @@ done
 # The daemon's threads under ThreadSanitizer: the multi-process tests
 # (release build) drive a TSan-built corsd; a race report kills it
 # (halt_on_error), which fails the tests.
-if [ -x build/tsan/corsd ] && [ -x build/release/tests/test_daemon ]; then
+if [ -z "$unit_only" ] && [ -x build/tsan/corsd ] &&
+	[ -x build/release/tests/test_daemon ]; then
 	log=$(mktemp)
 	CORSD_BIN=$PWD/build/tsan/corsd \
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \

@@ -6,7 +6,7 @@
 # Layer: bench/e2e (`make bench-e2e` builds the release variant and runs
 # this on build/release).  Processes, all on free ports of 127.0.0.1 and
 # all stopped by the EXIT trap, also on failure or interrupt (the helpers
-# come from tests/nginx/lib.sh):
+# come from tests/lib/: harness.sh, corsd.sh, nginx.sh):
 #   - corsd from BUILD_DIR on the generated policy (unique --instance,
 #     CORSD_RUNDIR in the temporary directory);
 #   - three nginx, /usr/sbin/nginx, 2 workers each, keepalive, no access
@@ -64,8 +64,12 @@ BUILD=$(cd "$1" 2>/dev/null && pwd) || {
 	exit 2
 }
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/nginx/lib.sh
-. "$HERE/../../tests/nginx/lib.sh"
+# shellcheck source=tests/lib/harness.sh
+. "$HERE/../../tests/lib/harness.sh"
+# shellcheck source=tests/lib/corsd.sh
+. "$HERE/../../tests/lib/corsd.sh"
+# shellcheck source=tests/lib/nginx.sh
+. "$HERE/../../tests/lib/nginx.sh"
 
 ROUNDS=${ROUNDS:-9}
 DURATION=${DURATION:-1}
@@ -79,7 +83,6 @@ CALLGRIND=${CALLGRIND:-}
 CG_DURATION=${CG_DURATION:-2}
 
 CORSD=$BUILD/corsd
-# shellcheck disable=SC2034 # used by lib.sh
 CORSCTL=$BUILD/corsctl
 MODULE=$BUILD/ngx_http_corsd_module.so
 
@@ -102,19 +105,9 @@ CONFIGS=(a b c)
 WORKLOADS=(actual-allowed actual-allowed-regex actual-denied
 	preflight-allowed preflight-denied)
 declare -A B_PID=() B_PORT=()
-B_WRK_PID=
 
-b_teardown() {
-	h_stop_pid "$B_WRK_PID"
-	local k
-	for k in "${!B_PID[@]}"; do
-		h_stop_pid "${B_PID[$k]}"
-	done
-	h_teardown
-}
-
-h_setup
-trap b_teardown EXIT
+h_setup bench-e2e
+h_corsd_init
 
 # ---- the policy, the content, the configurations --------------------------
 
@@ -133,67 +126,47 @@ chmod 755 "$T_TMP/www" "$T_TMP/gen"
 chmod 644 "$T_TMP/www/ok.txt" "$T_TMP/gen/"*
 cp "$HERE/common.conf" "$T_TMP/gen/common.conf"
 
-b_free_port() {
-	local p k
-	while :; do
-		p=$(h_free_port) || return 1
-		for k in "${!B_PORT[@]}"; do
-			[ "${B_PORT[$k]}" = "$p" ] && continue 2
-		done
-		echo "$p"
-		return 0
-	done
-}
-
 # b_nginx_start NAME [cg]: nginx on nginx-NAME.conf.in, prefix $T_TMP/NAME;
 # with cg, as one process under callgrind, key and prefix NAME-cg.
 # B_PID[key] and B_PORT[key] say where it runs.
 b_nginx_start() {
-	local name=$1 key=$1${2:+-$2} dir port i up single=()
-	dir=$T_TMP/$key
-	mkdir -p "$dir/logs" "$dir/conf" "$dir/tmp"
+	local pid port
+	B_NAME=$1 B_KEY=$1${2:+-$2} B_SINGLE=()
+	B_DIR=$T_TMP/$B_KEY
 	if [ -n "${2:-}" ]; then
-		single=(-e 's/^master_process on;/master_process off;/'
+		B_SINGLE=(-e 's/^master_process on;/master_process off;/'
 			-e 's/^worker_processes 2;/worker_processes 1;/'
 			-e 's/^@USER_LINE@$//')
-	fi
-	for _ in 1 2 3 4 5; do
-		port=$(b_free_port) || return 1
-		sed "${single[@]}" -e "s|@PORT@|$port|g" -e "s|@ROOT@|$T_TMP/www|g" \
-			-e "s|@USER_LINE@|$T_USER_LINE|g" \
-			-e "s|@INCLUDE@|$T_TMP/gen/common.conf|g" \
-			-e "s|@MAP@|$T_TMP/gen/cors_map.conf|g" \
-			-e "s|@MODULE@|$MODULE|g" -e "s|@INSTANCE@|$T_INSTANCE|g" \
-			"$HERE/nginx-$name.conf.in" >"$dir/conf/nginx.conf"
-		: >"$dir/logs/error.log"
-		if [ -n "${2:-}" ]; then
-			valgrind -q --tool=callgrind \
-				--callgrind-out-file="$dir/callgrind.out" \
-				"$NGINX" -p "$dir/" -c conf/nginx.conf -e logs/error.log \
-				>"$dir/valgrind.log" 2>&1 &
-		else
-			"$NGINX" -p "$dir/" -c conf/nginx.conf -e logs/error.log &
-		fi
-		B_PID[$key]=$!
 		# valgrind takes seconds to start
-		up=1
-		for i in $(seq 1 300); do
-			curl -s -o /dev/null --max-time 2 \
-				"http://127.0.0.1:$port/__ready" && { up=0; break; }
-			kill -0 "${B_PID[$key]}" 2>/dev/null || break
-			sleep "$([ "$i" -lt 50 ] && echo 0.02 || echo 0.1)"
-		done
-		if [ "$up" = 0 ]; then
-			B_PORT[$key]=$port
-			return 0
-		fi
-		h_stop_pid "${B_PID[$key]}"
-		unset "B_PID[$key]"
-		grep -q "in use" "$dir/logs/error.log" || break
-	done
-	echo "run.sh: nginx ($key) did not start:" >&2
-	tail -n 5 "$dir/logs/error.log" "$dir/valgrind.log" >&2 2>/dev/null
-	return 1
+		h_nginx_start -t 30 -x b_valgrind pid "$B_DIR" b_nginx_conf port
+	else
+		h_nginx_start pid "$B_DIR" b_nginx_conf port
+	fi || {
+		echo "run.sh: nginx ($B_KEY) did not start:" >&2
+		tail -n 5 "$B_DIR/logs/error.log" "$B_DIR/valgrind.log" >&2 2>/dev/null
+		return 1
+	}
+	B_PID[$B_KEY]=$pid
+	B_PORT[$B_KEY]=$port
+}
+
+# For h_nginx_start: the configuration of B_NAME in B_DIR, on $port.
+# shellcheck disable=SC2317 # called by h_nginx_start
+b_nginx_conf() {
+	sed "${B_SINGLE[@]}" -e "s|@PORT@|$port|g" -e "s|@ROOT@|$T_TMP/www|g" \
+		-e "s|@USER_LINE@|$(h_nginx_user_line)|g" \
+		-e "s|@INCLUDE@|$T_TMP/gen/common.conf|g" \
+		-e "s|@MAP@|$T_TMP/gen/cors_map.conf|g" \
+		-e "s|@MODULE@|$MODULE|g" -e "s|@INSTANCE@|$T_INSTANCE|g" \
+		"$HERE/nginx-$B_NAME.conf.in" >"$B_DIR/conf/nginx.conf"
+}
+
+# For h_nginx_start -x: nginx ARGS... as one process under callgrind.
+# shellcheck disable=SC2317 # called by h_nginx_start
+b_valgrind() {
+	exec valgrind -q --tool=callgrind \
+		--callgrind-out-file="$B_DIR/callgrind.out" "$@" \
+		>"$B_DIR/valgrind.log" 2>&1
 }
 
 h_corsd_start || exit 1
@@ -281,13 +254,15 @@ done
 # b_wrk KEY WORKLOAD SECONDS OUT [CONNS]: one wrk run against nginx KEY,
 # its output in OUT.
 b_wrk() {
+	local pid rc
 	"$WRK" -t "$THREADS" -c "${5:-$CONNS}" -d "${3}s" --latency \
 		-s "$T_TMP/$2.lua" "http://127.0.0.1:${B_PORT[$1]}/ok.txt" \
 		>"$4" 2>&1 &
-	B_WRK_PID=$!
-	wait "$B_WRK_PID"
-	local rc=$?
-	B_WRK_PID=
+	pid=$!
+	h_track "$pid"
+	wait "$pid"
+	rc=$?
+	h_stop_pid "$pid"
 	return $rc
 }
 

@@ -41,10 +41,14 @@ BUILD=$(cd "$1" 2>/dev/null && pwd) || {
 }
 cd "$(dirname "$0")" || exit 2
 HERE=$PWD
-# shellcheck source=tests/nginx/lib.sh
-. ../nginx/lib.sh
-# shellcheck source=tests/e2e/lib.sh
-. ./lib.sh
+# shellcheck source=tests/lib/harness.sh
+. ../lib/harness.sh
+# shellcheck source=tests/lib/corsd.sh
+. ../lib/corsd.sh
+# shellcheck source=tests/lib/nginx.sh
+. ../lib/nginx.sh
+# shellcheck source=tests/lib/chromium.sh
+. ../lib/chromium.sh
 
 CORSD=$BUILD/corsd
 CORSCTL=$BUILD/corsctl
@@ -62,14 +66,10 @@ if [ -n "$missing" ]; then
 	exit 1
 fi
 
-e2e_teardown() {
-	chromium_stop
-	h_teardown
-}
+h_setup e2e
+h_corsd_init
 
-h_setup
-trap e2e_teardown EXIT
-
+# The app and the api origins' ports.
 PA='' PB=''
 TOKEN="tok$RANDOM$RANDOM"
 APP=
@@ -173,37 +173,27 @@ EOF
 EOF
 }
 
-# Ports, policy, corsd, nginx; again with other ports if nginx finds one
-# taken after all.
+# For the ports h_nginx_start picked: the origins, the policy (corsd
+# started, or reloaded when nginx found a port taken and they changed),
+# the configuration.
+# shellcheck disable=SC2317 # called by h_nginx_start
+prepare() {
+	APP=http://127.0.0.1:$PA
+	API=http://127.0.0.1:$PB
+	h_policy "$(policy 1)"
+	if [ -z "$T_CORSD_PID" ]; then
+		h_corsd_start || return 1
+	else
+		h_corsd_reload || return 1
+	fi
+	nginx_conf >"$T_TMP/ngx/conf/nginx.conf"
+}
+
 start_all() {
-	local i
 	mkdir -p "$T_TMP/www"
 	cp "$HERE/www/index.html" "$T_TMP/www/"
 	chmod -R a+rX "$T_TMP/www"
-	for i in 1 2 3 4 5; do
-		T_PORT=
-		T_UPORT=
-		PA=$(h_free_port) && T_PORT=$PA &&
-			PB=$(h_free_port) && T_UPORT=$PB || return 1
-		APP=http://127.0.0.1:$PA
-		API=http://127.0.0.1:$PB
-		h_policy "$(policy 1)"
-		if [ -z "$T_CORSD_PID" ]; then
-			h_corsd_start || return 1
-		else
-			h_corsd_reload || return 1
-		fi
-		nginx_conf >"$T_TMP/ngx/conf/nginx.conf"
-		: >"$T_TMP/ngx/logs/error.log"
-		"$NGINX" -p "$T_TMP/ngx/" -c conf/nginx.conf -e logs/error.log &
-		T_NGINX_PID=$!
-		if h_wait_http "$PA" "$T_NGINX_PID" &&
-			h_wait_http "$PB" "$T_NGINX_PID"; then
-			return 0
-		fi
-		h_nginx_stop
-		grep -q "in use" "$T_TMP/ngx/logs/error.log" || break
-	done
+	h_nginx_start T_NGINX_PID "$T_TMP/ngx" prepare PA PB && return 0
 	echo "# nginx did not start:"
 	sed 's/^/#   /' "$T_TMP/ngx/logs/error.log" | tail -5
 	return 1
@@ -212,22 +202,8 @@ start_all() {
 # Until both workers answer a preflight with corsd's headers (each opens
 # its client handle when it starts): 20 allowed answers in a row.
 wait_corsd_answers() {
-	local good=0 code
-	for _ in $(seq 1 250); do
-		code=$(curl -s -o /dev/null -D "$T_TMP/probe.headers" \
-			-w '%{http_code}' --max-time 2 -X OPTIONS \
-			-H "Origin: $APP" -H 'Access-Control-Request-Method: PUT' \
-			"$API/api/__probe")
-		if [ "$code" = 204 ] && grep -qi "^access-control-allow-origin: $APP" \
-			"$T_TMP/probe.headers"; then
-			good=$((good + 1))
-			[ "$good" -ge 20 ] && return 0
-		else
-			good=0
-			sleep 0.02
-		fi
-	done
-	return 1
+	h_corsd_answers 20 "$APP" -X OPTIONS -H "Origin: $APP" \
+		-H 'Access-Control-Request-Method: PUT' "$API/api/__probe"
 }
 
 if ! start_all || ! wait_corsd_answers; then
@@ -242,15 +218,14 @@ fi
 # DOM goes to $T_TMP/dom.PHASE.
 browse() {
 	local phase=$1
-	chromium_dump "$APP/index.html?api=$API&phase=$phase&token=$TOKEN" \
+	h_chromium_dump "$APP/index.html?api=$API&phase=$phase&token=$TOKEN" \
 		"$T_TMP/chrome.$phase" "$T_TMP/dom.$phase" \
 		"$T_TMP/chrome.$phase.log"
 	if ! grep -qx DONE "$T_TMP/dom.$phase" ||
 		! grep -q "BEGIN phase $phase" "$T_TMP/dom.$phase"; then
-		T_DIAG+=("the page did not finish; dumped DOM and Chromium's log:")
-		while IFS= read -r l; do T_DIAG+=("  $l"); done \
-			< <(tail -n 20 "$T_TMP/dom.$phase"; grep -v dbus \
-				"$T_TMP/chrome.$phase.log" | tail -n 10)
+		diag "the page did not finish; dumped DOM and Chromium's log:"
+		diag_file "$T_TMP/dom.$phase" 20
+		diag_file <(grep -v dbus "$T_TMP/chrome.$phase.log") 10
 		return 1
 	fi
 	return 0
@@ -265,13 +240,12 @@ got() { # PHASE NAME
 # expect PHASE CASE WANT DESCRIPTION
 expect() {
 	local r
-	T_DIAG=()
 	r=$(got "$1" "$2")
 	if [ "$r" = "$3" ]; then
-		h_result 0 "$4"
+		pass "$4"
 	else
-		T_DIAG+=("case $2: the page read '$r'" "expected '$3'")
-		h_result 1 "$4"
+		diag "case $2: the page read '$r'" "expected '$3'"
+		fail "$4"
 	fi
 }
 
@@ -283,49 +257,41 @@ API_LOG=$T_TMP/ngx/logs/api.log
 logged() {
 	local name=$1 re rc=0
 	shift
-	T_DIAG=()
 	for re in "$@"; do
 		if [[ $re == '!'* ]]; then
 			if grep -qE -- "${re#!}" "$API_LOG"; then
-				T_DIAG+=("a line matches /${re#!}/")
+				diag "a line matches /${re#!}/"
 				rc=1
 			fi
 		elif ! grep -qE -- "$re" "$API_LOG"; then
-			T_DIAG+=("no line matches /$re/")
+			diag "no line matches /$re/"
 			rc=1
 		fi
 	done
 	if [ "$rc" != 0 ]; then
-		T_DIAG+=("the access log of the api origin:")
-		while IFS= read -r l; do T_DIAG+=("  $l"); done \
-			< <(grep -v __probe "$API_LOG")
+		diag "the access log of the api origin:"
+		diag_file <(grep -v __probe "$API_LOG")
 	fi
-	h_result "$rc" "$name"
+	result "$rc" "$name"
 }
 
 # counted DESCRIPTION ERE N: exactly N lines match.
 counted() {
 	local n
-	T_DIAG=()
 	n=$(grep -cE -- "$2" "$API_LOG")
 	if [ "$n" = "$3" ]; then
-		h_result 0 "$1"
+		pass "$1"
 	else
-		T_DIAG+=("$n lines match /$2/, expected $3:")
-		while IFS= read -r l; do T_DIAG+=("  $l"); done \
-			< <(grep -E -- "$2" "$API_LOG")
-		h_result 1 "$1"
+		diag "$n lines match /$2/, expected $3:"
+		diag_file <(grep -E -- "$2" "$API_LOG")
+		fail "$1"
 	fi
 }
 
 # ---- phase 1 ----------------------------------------------------------------
 
-T_DIAG=()
-if browse 1; then
-	h_result 0 "phase 1: Chromium loads the page from $APP and runs every case"
-else
-	h_result 1 "phase 1: Chromium loads the page from $APP and runs every case"
-fi
+browse 1
+result $? "phase 1: Chromium loads the page from $APP and runs every case"
 
 G='status=200 method=GET'
 expect 1 simple-get-allowed "$G" \
@@ -398,35 +364,23 @@ expect 1 reload-revoke-before "$G" \
 
 # ---- reload, phase 2 --------------------------------------------------------
 
-T_DIAG=()
 h_policy "$(policy 2)"
 if h_corsd_reload; then
-	h_result 0 "rewrite the policy file and reload corsd"
+	pass "rewrite the policy file and reload corsd"
 else
-	T_DIAG+=("corsd's log:")
-	while IFS= read -r l; do T_DIAG+=("  $l"); done \
-		< <(tail -n 5 "$T_TMP/corsd.log")
-	h_result 1 "rewrite the policy file and reload corsd"
+	diag "corsd's log:"
+	diag_file "$T_TMP/corsd.log" 5
+	fail "rewrite the policy file and reload corsd"
 fi
 # SIGHUP (when corsctl has no reload) does not wait for the outcome:
 # wait until curl sees the new answer.
-for _ in $(seq 1 100); do
-	curl -s -o /dev/null -D "$T_TMP/probe.headers" --max-time 2 \
-		-H "Origin: $APP" "$API/grant/__probe" &&
-		grep -qi "^access-control-allow-origin: $APP" \
-			"$T_TMP/probe.headers" && break
-	sleep 0.05
-done
+h_corsd_answers 1 "$APP" -H "Origin: $APP" "$API/grant/__probe"
 
-T_DIAG=()
-if browse 2; then
-	h_result 0 "phase 2: a fresh page load after the reload runs every case"
-else
-	h_result 1 "phase 2: a fresh page load after the reload runs every case"
-fi
+browse 2
+result $? "phase 2: a fresh page load after the reload runs every case"
 expect 2 reload-grant-after "$G" \
 	"after the reload: 'grant' now lists the origin, the script reads the answer"
 expect 2 reload-revoke-after TypeError \
 	"after the reload: 'revoke' no longer lists it, fetch rejects"
 
-h_summary
+summary

@@ -6,12 +6,13 @@
 # Usage: tests/ipc/exports.sh BUILD_DIR
 set -u
 b=${1:?usage: exports.sh BUILD_DIR}
+# shellcheck source=tests/lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
 so=$b/libcorsd_client.so
-pass=0 fail=0
 check() { # name, command...
-	local name=$1; shift
-	if "$@"; then pass=$((pass + 1)); echo "ok - $name"
-	else fail=$((fail + 1)); echo "not ok - $name"; fi
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
 }
 syms=$(nm -D --defined-only "$so" | awk '{print $3}' | sed 's/@.*//' | sort -u)
 check "client exports symbols at all" test -n "$syms"
@@ -25,5 +26,4 @@ internal=$(echo "$syms" | grep -E '^corsd_(os|cache|wire|server)_' || true)
 check "client hides internal corsd_os/cache/wire (found: ${internal:-none})" test -z "$internal"
 needed=$(readelf -d "$so" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | tr '\n' ' ')
 check "client needs only libc (needs: $needed)" test "$needed" = "libc.so.6 "
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

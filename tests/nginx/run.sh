@@ -3,9 +3,10 @@
 # corsd and a real upstream.
 #
 # Layer: tests/nginx.  Each block below is one test: a configuration, a
-# request, the status and headers DESIGN.md (sections 3 and 4) asks for.
-# The harness (lib.sh) starts corsd from BUILD_DIR on the policy file
-# below, an upstream that sets its own CORS headers, and nginx with
+# request, the status and headers DESIGN.md (sections 3 and 4) asks for
+# (the block runner: tests/lib/blocks.sh).  The harness (tests/lib/)
+# starts corsd from BUILD_DIR on the policy file below, an upstream that
+# sets its own CORS headers, and nginx with
 # BUILD_DIR/ngx_http_corsd_module.so on free ports of 127.0.0.1, and stops
 # them all on exit.  Output: "ok N - name" / "not ok N - name" per block,
 # then one line "N passed, N failed"; exit status 1 when a block failed.
@@ -23,11 +24,17 @@ BUILD=$(cd "$1" 2>/dev/null && pwd) || {
 	exit 2
 }
 cd "$(dirname "$0")" || exit 2
-# shellcheck source=tests/nginx/lib.sh
-. ./lib.sh
+# shellcheck source=tests/lib/harness.sh
+. ../lib/harness.sh
+# shellcheck source=tests/lib/corsd.sh
+. ../lib/corsd.sh
+# shellcheck source=tests/lib/nginx.sh
+. ../lib/nginx.sh
+# shellcheck source=tests/lib/blocks.sh
+. ../lib/blocks.sh
 
 CORSD=$BUILD/corsd
-# shellcheck disable=SC2034 # CORSCTL, POLICY_V2: used by lib.sh and blocks
+# shellcheck disable=SC2034 # CORSCTL, POLICY_V2: used by tests/lib and blocks
 CORSCTL=$BUILD/corsctl
 MODULE=$BUILD/ngx_http_corsd_module.so
 
@@ -41,7 +48,8 @@ if [ -n "$missing" ]; then
 	exit 1
 fi
 
-h_setup
+h_setup nginx
+h_corsd_init
 
 POLICY_V1='version: 1
 policies:
@@ -80,6 +88,7 @@ POLICY_V2=${POLICY_V1/- https:\/\/app.example.com
       - https:\/\/\*.example.org/- https://new.example.com}
 
 h_policy "$POLICY_V1"
+mkdir -p "$T_TMP/ngx/conf"
 printf 'user:{PLAIN}secret\n' >"$T_TMP/ngx/conf/htpasswd"
 
 if ! h_upstream_start || ! h_corsd_start; then
@@ -651,4 +660,4 @@ location / { corsd_policy api; }
 "corsd_instance" directive is duplicate
 EOF
 
-h_summary
+summary

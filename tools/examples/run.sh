@@ -17,9 +17,9 @@
 # BUILD_DIR/run/ (CORSD_RUNDIR, nginx's prefix, logs); corsd, nginx and
 # the browser are stopped on exit, whatever happens (EXIT trap), and
 # corsd removes its shared memory.  Each step states what it expects; the
-# script exits 1 when any step fails or answers otherwise.  Process
-# handling comes from the nginx tests' harness, tests/nginx/lib.sh, and
-# the browser's from tests/e2e/lib.sh.
+# script exits 1 when any step fails or answers otherwise.  Process,
+# corsd, nginx and browser handling come from the tests' harness,
+# tests/lib/ (harness.sh, corsd.sh, nginx.sh, chromium.sh).
 set -u
 
 if [ $# -ne 1 ]; then
@@ -32,10 +32,14 @@ build=$(cd "$1" 2>/dev/null && pwd) || {
 }
 cd "$(dirname "$0")/../.." || exit 1
 top=$PWD
-# shellcheck source=tests/nginx/lib.sh
-. tests/nginx/lib.sh
-# shellcheck source=tests/e2e/lib.sh
-. tests/e2e/lib.sh
+# shellcheck source=tests/lib/harness.sh
+. tests/lib/harness.sh
+# shellcheck source=tests/lib/corsd.sh
+. tests/lib/corsd.sh
+# shellcheck source=tests/lib/nginx.sh
+. tests/lib/nginx.sh
+# shellcheck source=tests/lib/chromium.sh
+. tests/lib/chromium.sh
 
 corsctl=$build/corsctl
 policy=$top/tools/examples/policy.yaml
@@ -61,7 +65,8 @@ show_cmd() {
 	printf '\n'
 }
 
-fail() {
+# step_failed MESSAGE: say what went wrong, count it.
+step_failed() {
 	echo "run.sh: FAILED: $*" >&2
 	failures=$((failures + 1))
 }
@@ -78,9 +83,9 @@ step() {
 	rc=$?
 	printf '%s\n' "$out"
 	if [ "$rc" -ne 0 ]; then
-		fail "corsctl exited with status $rc"
+		step_failed "corsctl exited with status $rc"
 	elif [ -n "$expect" ] && ! grep -qxF -- "$expect" <<<"$out"; then
-		fail "expected the line '$expect'"
+		step_failed "expected the line '$expect'"
 	fi
 }
 
@@ -118,33 +123,21 @@ done
 
 run=$build/run
 ngx=$run/nginx
-T_TMP=$run                      # corsd.log, for h_corsd_start
-T_POLICY=$policy
-T_INSTANCE=demo$$
-export CORSD_RUNDIR=$run/corsd
-if [ "$(id -u)" = 0 ] && getent passwd nobody >/dev/null &&
-	getent group nogroup >/dev/null; then
-	# As root, nginx runs its workers as nobody: they reach corsd's
-	# segments through its group.
-	T_USER_LINE="user nobody nogroup;"
-	T_GROUP_ARGS=(--group nogroup)
-fi
+# Everything under $run, which stays (logs); at exit (also on failure)
+# the harness stops the browser, nginx and corsd, and removes corsd's
+# shared memory.  As root, nginx runs its workers as nobody: they reach
+# corsd's segments through its group (T_GROUP_ARGS).
+h_setup -d "$run"
+h_corsd_init "demo$$" "$policy" "$run/corsd"
 waiting=0
 
-# shellcheck disable=SC2317 # stop_all and interrupted run from traps
-stop_all() {
-	chromium_stop
+# shellcheck disable=SC2317 # stopped and interrupted run from traps
+stopped() {
 	rm -rf "$run/chromium"
-	if [ -n "$T_NGINX_PID" ] || [ -n "$T_CORSD_PID" ]; then
-		h_nginx_stop
-		h_corsd_stop TERM
-		echo "run.sh: stopped nginx and corsd"
-	fi
-	# corsd removes them when it stops; a KILLed one could not.
-	rm -f "/dev/shm/corsd.$T_INSTANCE.cache" \
-		"/dev/shm/corsd.$T_INSTANCE.slots" 2>/dev/null
+	[ -n "$started" ] && echo "run.sh: stopped nginx and corsd"
 }
-trap stop_all EXIT
+started=
+h_at_exit stopped
 # Ctrl-C or SIGTERM while waiting is the way to stop: exit 0.  Before,
 # an interruption: 128 + the signal's number.
 # shellcheck disable=SC2317
@@ -170,48 +163,35 @@ printf '\n== Start corsd on the example policy\n'
 printf '$ CORSD_RUNDIR=%s %s -c %s --instance %s --foreground %s\n' \
 	"${CORSD_RUNDIR#"$top"/}" "${CORSD#"$top"/}" tools/examples/policy.yaml \
 	"$T_INSTANCE" "${T_GROUP_ARGS[*]}"
+started=1
 if ! h_corsd_start; then
-	fail "corsd did not start (its log: $run/corsd.log)"
+	step_failed "corsd did not start (its log: $run/corsd.log)"
 	exit 1
 fi
 echo "corsd is serving (pid $T_CORSD_PID, log ${run#"$top"/}/corsd.log)"
 
-# nginx_start: free ports, the configuration from the template, nginx in
-# the foreground of a job; other ports if nginx finds one taken after all.
-nginx_start() {
-	local i
-	for i in 1 2 3 4 5; do
-		T_PORT=
-		T_UPORT=
-		T_PORT=$(h_free_port) && T_UPORT=$(h_free_port) || return 1
-		sed -e "s|@MODULE@|$MODULE|g" -e "s|@INSTANCE@|$T_INSTANCE|g" \
-			-e "s|@RUN_DIR@|$ngx|g" -e "s|@APP_PORT@|$T_PORT|g" \
-			-e "s|@API_PORT@|$T_UPORT|g" \
-			-e "s|@USER_LINE@|${T_USER_LINE:-}|g" \
-			tools/examples/nginx.conf >"$ngx/conf/nginx.conf"
-		: >"$ngx/logs/error.log"
-		"$NGINX" -p "$ngx/" -c conf/nginx.conf -e logs/error.log &
-		T_NGINX_PID=$!
-		if h_wait_http "$T_PORT" "$T_NGINX_PID" &&
-			h_wait_http "$T_UPORT" "$T_NGINX_PID"; then
-			return 0
-		fi
-		h_nginx_stop
-		grep -q "in use" "$ngx/logs/error.log" || break
-	done
-	return 1
+# The configuration from the template, for the ports h_nginx_start
+# picked (app, api).
+# shellcheck disable=SC2317 # called by h_nginx_start
+nginx_conf() {
+	sed -e "s|@MODULE@|$MODULE|g" -e "s|@INSTANCE@|$T_INSTANCE|g" \
+		-e "s|@RUN_DIR@|$ngx|g" -e "s|@APP_PORT@|$app_port|g" \
+		-e "s|@API_PORT@|$api_port|g" \
+		-e "s|@USER_LINE@|$(h_nginx_user_line)|g" \
+		tools/examples/nginx.conf >"$ngx/conf/nginx.conf"
 }
+app_port='' api_port=
 
 printf '\n== Start nginx with the corsd module\n'
 printf '$ nginx -p %s/ -c conf/nginx.conf   # from tools/examples/nginx.conf\n' \
 	"${ngx#"$top"/}"
-if ! nginx_start; then
-	fail "nginx did not start; its error log:"
+if ! h_nginx_start T_NGINX_PID "$ngx" nginx_conf app_port api_port; then
+	step_failed "nginx did not start; its error log:"
 	tail -n 5 "$ngx/logs/error.log" >&2
 	exit 1
 fi
-APP=http://127.0.0.1:$T_PORT
-API=http://127.0.0.1:$T_UPORT
+APP=http://127.0.0.1:$app_port
+API=http://127.0.0.1:$api_port
 
 # preflight: the curl a user can paste, for PUT from the app origin.
 preflight_args=(-si -X OPTIONS "$API/api/items/1" -H "Origin: $APP"
@@ -220,18 +200,8 @@ preflight_args=(-si -X OPTIONS "$API/api/items/1" -H "Origin: $APP"
 
 # Each worker connects to corsd when it starts: wait until answers come
 # from corsd, ten in a row (two workers).
-good=0
-for _ in $(seq 1 250); do
-	if curl -s -o /dev/null -D - --max-time 2 "${preflight_args[@]:1}" |
-		grep -qi "^access-control-allow-origin: $APP"; then
-		good=$((good + 1))
-		[ "$good" -ge 10 ] && break
-	else
-		good=0
-		sleep 0.02
-	fi
-done
-[ "$good" -ge 10 ] || fail "nginx does not get corsd's answers"
+h_corsd_answers 10 "$APP" "${preflight_args[@]:1}" ||
+	step_failed "nginx does not get corsd's answers"
 
 cat <<EOF
 nginx is serving (pid $T_NGINX_PID, logs in ${ngx#"$top"/}/logs/)
@@ -250,14 +220,14 @@ show_cmd curl "${preflight_args[@]}"
 out=$(curl --max-time 5 "${preflight_args[@]}" | tr -d '\r')
 printf '%s\n' "$out"
 if ! head -n1 <<<"$out" | grep -q '^HTTP/[0-9.]* 204'; then
-	fail "expected status 204"
+	step_failed "expected status 204"
 elif ! grep -qixF "access-control-allow-origin: $APP" <<<"$out"; then
-	fail "expected Access-Control-Allow-Origin: $APP"
+	step_failed "expected Access-Control-Allow-Origin: $APP"
 fi
 
 if [ -x "$CHROMIUM" ]; then
 	printf '\n== The demo page in headless Chromium: what its script could read\n'
-	chromium_dump "$APP/" "$run/chromium" "$run/chromium.dom" \
+	h_chromium_dump "$APP/" "$run/chromium" "$run/chromium.dom" \
 		"$run/chromium.log"
 	rm -rf "$run/chromium"
 	# The lines of <pre id="log">, which the page ends with DONE.
@@ -265,7 +235,7 @@ if [ -x "$CHROMIUM" ]; then
 		sed -e 's/.*<pre id="log">//' -e '/<\/pre>/d' \
 			-e 's/&amp;/\&/g; s/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g'
 	if ! grep -qE '^DONE ([0-9]+) of \1 as expected' "$run/chromium.dom"; then
-		fail "the page did not see what it expected (log: $run/chromium.log)"
+		step_failed "the page did not see what it expected (log: $run/chromium.log)"
 	fi
 else
 	printf '\n(Chromium is not installed: make deps installs it.)\n'
@@ -279,7 +249,7 @@ stats() {
 		"${CORSD_RUNDIR#"$top"/}" "${corsctl#"$top"/}" "$T_INSTANCE"
 	if ! out=$("$corsctl" stats --instance "$T_INSTANCE" 2>&1); then
 		printf '%s\n' "$out"
-		fail "corsctl stats"
+		step_failed "corsctl stats"
 		return 1
 	fi
 	grep -vE ': (0|null)$' <<<"$out"
@@ -313,7 +283,7 @@ EOF
 		[ "$line" = q ] && break
 		if ! kill -0 "$T_NGINX_PID" 2>/dev/null ||
 			! kill -0 "$T_CORSD_PID" 2>/dev/null; then
-			fail "nginx or corsd has stopped"
+			step_failed "nginx or corsd has stopped"
 			exit 1
 		fi
 		if h_corsctl_has stats; then
