@@ -44,7 +44,8 @@ corsctl_answer_json(FILE *f, const struct corsd_answer *ans)
 		/* "o" takes the references, NULL ones too (then fails). */
 		if (json_array_append_new(
 			    headers,
-			    json_pack("[oo]", corsd_json_bytes(name.p, name.len),
+			    json_pack("[oo]",
+				      corsd_json_bytes(name.p, name.len),
 				      corsd_json_bytes(value.p, value.len)))) {
 			json_decref(headers);
 			headers = NULL;

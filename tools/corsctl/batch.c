@@ -46,7 +46,8 @@ buf_add(struct buf *b, const char *p, size_t len)
 	size_t cap = b->cap ? b->cap : 256;
 	char *np;
 
-	if (b->len + len > b->cap) {
+	/* Storage even for no bytes: p == NULL would be an absent value. */
+	if (b->len + len > b->cap || !b->p) {
 		while (cap < b->len + len)
 			cap *= 2;
 		np = realloc(b->p, cap);
@@ -90,9 +91,6 @@ str_of(const json_t *v)
 static bool
 parse_acrh(const json_t *v, struct line_req *r, char *err, size_t size)
 {
-	size_t i;
-	json_t *e;
-
 	if (json_is_string(v)) {
 		r->f[K_ACRH] = str_of(v);
 		return true;
@@ -100,8 +98,9 @@ parse_acrh(const json_t *v, struct line_req *r, char *err, size_t size)
 	if (!json_is_array(v))
 		goto wrong;
 	r->acrh.len = 0;
-	json_array_foreach(v, i, e)
-	{
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		const json_t *e = json_array_get(v, i);
+
 		if (!json_is_string(e))
 			goto wrong;
 		if ((i && !buf_add(&r->acrh, ",", 1)) ||
@@ -144,10 +143,6 @@ quote_key(const char *k, size_t len, char *q, size_t size)
 static bool
 parse_request(json_t *o, struct line_req *r, char *err, size_t size)
 {
-	const char *key;
-	size_t klen;
-	json_t *v;
-
 	memset(r->f, 0, sizeof(r->f));
 	r->acrpn = false;
 	if (!json_is_object(o)) {
@@ -155,8 +150,11 @@ parse_request(json_t *o, struct line_req *r, char *err, size_t size)
 		return false;
 	}
 	/* Keys are unique: jansson refused the line otherwise. */
-	json_object_keylen_foreach(o, key, klen, v)
-	{
+	for (void *it = json_object_iter(o); it;
+	     it = json_object_iter_next(o, it)) {
+		const char *key = json_object_iter_key(it);
+		size_t klen = json_object_iter_key_len(it);
+		const json_t *v = json_object_iter_value(it);
 		char q[KEY_QUOTE_MAX + 8];
 		int k;
 

@@ -99,11 +99,10 @@ print_value(const json_t *v)
 static void
 flatten(json_t *o, char *prefix, size_t size, size_t len)
 {
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(o, key, v)
-	{
+	for (void *it = json_object_iter(o); it;
+	     it = json_object_iter_next(o, it)) {
+		const char *key = json_object_iter_key(it);
+		json_t *v = json_object_iter_value(it);
 		int n = snprintf(prefix + len, size - len, "%s%s",
 				 len ? "." : "", key);
 
