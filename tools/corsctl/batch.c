@@ -302,9 +302,10 @@ corsctl_batch_run(const struct corsctl_batch *b, FILE *in, FILE *out)
 		err[0] = '\0';
 		if (too_long) {
 			snprintf(err, sizeof(err),
-				 "longer than %u bytes (16 MiB); a line is "
-				 "one request",
-				 (unsigned)CORSCTL_LINE_MAX);
+				 "longer than %u bytes (%u MiB); a line is one "
+				 "request",
+				 (unsigned)CORSCTL_LINE_MAX,
+				 (unsigned)CORSCTL_LINE_MAX >> 20);
 			goto answer;
 		}
 		/* A UTF-8 byte order mark may open the file. */
