@@ -12,6 +12,7 @@
  * byte like any other, which decide() denies, never a place to cut.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,13 +70,14 @@ struct line_req {
 	struct buf acrh; /* an "acrh" array, joined */
 };
 
-static void
-fail(char *err, size_t size, const char *fmt, const char *arg)
+static void __attribute__((format(printf, 3, 4)))
+fail(char *err, size_t size, const char *fmt, ...)
 {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	snprintf(err, size, fmt, arg);
-#pragma GCC diagnostic pop
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, size, fmt, ap);
+	va_end(ap);
 }
 
 static struct corsd_str
@@ -106,7 +108,7 @@ parse_acrh(const json_t *v, struct line_req *r, char *err, size_t size)
 		if ((i && !buf_add(&r->acrh, ",", 1)) ||
 		    !buf_add(&r->acrh, json_string_value(e),
 			     json_string_length(e))) {
-			fail(err, size, "out of memory%s", "");
+			fail(err, size, "out of memory");
 			return false;
 		}
 	}
@@ -116,8 +118,7 @@ parse_acrh(const json_t *v, struct line_req *r, char *err, size_t size)
 	}
 	return true;
 wrong:
-	fail(err, size, "'acrh' must be a string, an array of strings or null",
-	     "");
+	fail(err, size, "'acrh' must be a string, an array of strings or null");
 	return false;
 }
 
@@ -146,7 +147,7 @@ parse_request(json_t *o, struct line_req *r, char *err, size_t size)
 	memset(r->f, 0, sizeof(r->f));
 	r->acrpn = false;
 	if (!json_is_object(o)) {
-		fail(err, size, "not a JSON object%s", "");
+		fail(err, size, "not a JSON object");
 		return false;
 	}
 	/* Keys are unique: jansson refused the line otherwise. */
@@ -177,8 +178,7 @@ parse_request(json_t *o, struct line_req *r, char *err, size_t size)
 		if (k == K_ACRPN) {
 			if (!json_is_boolean(v)) {
 				fail(err, size,
-				     "'acrpn' must be true, false or null%s",
-				     "");
+				     "'acrpn' must be true, false or null");
 				return false;
 			}
 			r->acrpn = json_is_true(v);
