@@ -43,9 +43,11 @@ endif
 # Debian packages everything here needs; `make deps` installs the missing.
 DEB_PKGS := gcc g++ make pkg-config libxxhash-dev libyaml-dev libpcre2-dev \
 	libpsl-dev libcmocka-dev libbenchmark-dev valgrind clang-format \
-	liburcu-dev
+	liburcu-dev libjansson-dev
 
 ENGINE_LIBS := -lyaml -lpcre2-8 -lpsl
+# Every JSON corsd and corsctl read or write (tools/common/json.c).
+JSON_LIBS := -ljansson
 
 ifeq ($(V),1)
 Q :=
@@ -68,8 +70,12 @@ SERVER_SRC := ipc/server.c ipc/cache.c ipc/os.c
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
 SERVER_LIB := $(B)/libcorsd_server.a
 
+# What corsd and corsctl share: the JSON rules.
+TOOLS_SRC := $(wildcard tools/common/*.c)
+TOOLS_OBJ := $(TOOLS_SRC:%.c=$(B)/%.o)
+
 CORSD_SRC := $(wildcard tools/corsd/*.c)
-CORSD_OBJ := $(CORSD_SRC:%.c=$(B)/%.o)
+CORSD_OBJ := $(CORSD_SRC:%.c=$(B)/%.o) $(TOOLS_OBJ)
 CORSD := $(B)/corsd
 DAEMON_LIBS := -lurcu-memb -lurcu-common -lpthread
 
@@ -79,7 +85,7 @@ IPC_SUPPORT_SRC := $(filter-out tests/ipc/test_%.c,$(wildcard tests/ipc/*.c))
 IPC_SUPPORT_OBJ := $(IPC_SUPPORT_SRC:%.c=$(B)/%.o)
 
 CORSCTL_SRC := $(wildcard tools/corsctl/*.c)
-CORSCTL_OBJ := $(CORSCTL_SRC:%.c=$(B)/%.o)
+CORSCTL_OBJ := $(CORSCTL_SRC:%.c=$(B)/%.o) $(TOOLS_OBJ)
 CORSCTL := $(B)/corsctl
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -178,12 +184,12 @@ $(SERVER_LIB): $(SERVER_OBJ)
 $(CORSD): $(CORSD_OBJ) $(SERVER_LIB) $(ENGINE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CORSD_OBJ) $(SERVER_LIB) $(ENGINE_LIB) \
-		$(ENGINE_LIBS) $(DAEMON_LIBS)
+		$(ENGINE_LIBS) $(JSON_LIBS) $(DAEMON_LIBS)
 
 $(CORSCTL): $(CORSCTL_OBJ) $(ENGINE_LIB) $(CLIENT_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CORSCTL_OBJ) $(ENGINE_LIB) $(CLIENT_LIB) \
-		$(ENGINE_LIBS)
+		$(ENGINE_LIBS) $(JSON_LIBS)
 
 # IPC tests drive real processes: the client, the server side and the
 # engine (to compare answers with in-process decisions).
@@ -193,7 +199,8 @@ $(IPC_TEST_BIN): $(B)/tests/%: $(B)/tests/ipc/%.o $(UNIT_SUPPORT_OBJ) \
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(IPC_SUPPORT_OBJ) \
 		$(SERVER_LIB) \
-		$(CLIENT_LIB) $(ENGINE_LIB) $(ENGINE_LIBS) $(DAEMON_LIBS) -lcmocka
+		$(CLIENT_LIB) $(ENGINE_LIB) $(ENGINE_LIBS) $(JSON_LIBS) \
+		$(DAEMON_LIBS) -lcmocka
 
 $(UNIT_BIN): $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB)
 	@mkdir -p $(@D)
@@ -281,15 +288,16 @@ $(B)/bench/bench_ipc: bench/bench_ipc.cc $(B)/tests/ipc/ipcutil.o \
 	@$(if $(Q),echo "  CXX     $@")
 	$(Q)$(CXX) $(CPPFLAGS) -Itests/ipc $(CXXFLAGS) -o $@ $< \
 		$(B)/tests/ipc/ipcutil.o $(CLIENT_LIB) $(ENGINE_LIB) \
-		$(ENGINE_LIBS) -lbenchmark -lpthread
+		$(ENGINE_LIBS) $(JSON_LIBS) -lbenchmark -lpthread
 
 -include $(BENCH_BIN:=.d) $(B)/bench/callgrind_decide.d
 
 # The C sources in our style, found with find(1) (a tarball has no git);
-# the X-macro tables (engine/include/corsd/tbl_*.h) are laid out by hand,
-# and tools/nginx/ keeps nginx's style.
-FORMAT_SRC = $(filter-out engine/include/corsd/tbl_%,$(shell find engine ipc \
-	tools/corsd tools/corsctl tests -name '*.[ch]' | LC_ALL=C sort))
+# the X-macro tables (engine/include/corsd/tbl_*.h, ipc/tbl_*.h) are laid
+# out by hand, and tools/nginx/ keeps nginx's style.
+FORMAT_SRC = $(filter-out engine/include/corsd/tbl_% ipc/tbl_%,$(shell \
+	find engine ipc tools/common tools/corsd tools/corsctl tests \
+	-name '*.[ch]' | LC_ALL=C sort))
 
 format: ## reformat the C sources with .clang-format
 	$(Q)clang-format -i $(FORMAT_SRC)

@@ -578,25 +578,20 @@ corsd_server_worker_stats(struct corsd_server *s,
 			  struct corsd_worker_stats *out)
 {
 	memset(out, 0, sizeof(*out));
+	/* pending: the doorbell bitmap's set bits, one per slot whose
+	 * request no serving thread has taken yet. */
 	for (uint32_t wd = 0; wd < s->nwords; wd++)
-		out->ring_depth +=
+		out->pending +=
 			(uint64_t)__builtin_popcountll(atomic_load_explicit(
 				&s->slots->pending[wd], memory_order_relaxed));
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		struct corsd_slot *sl = slot_at(s, i);
 
 		if (atomic_load_explicit(&sl->owner, memory_order_relaxed))
-			out->active_workers++;
-		out->requests += atomic_load_explicit(&sl->n_requests,
-						      memory_order_relaxed);
-		out->hits +=
-			atomic_load_explicit(&sl->n_hits, memory_order_relaxed);
-		out->misses += atomic_load_explicit(&sl->n_misses,
-						    memory_order_relaxed);
-		out->timeouts += atomic_load_explicit(&sl->n_timeouts,
-						      memory_order_relaxed);
-		out->sleeps += atomic_load_explicit(&sl->n_sleeps,
-						    memory_order_relaxed);
+			out->active++;
+#define CORSD_STAT_WORKER(name, doc) \
+	out->name += atomic_load_explicit(&sl->n_##name, memory_order_relaxed);
+#include "tbl_stats.h"
 		for (int b = 0; b < CORSD_LAT_BUCKETS; b++)
 			out->lat[b] += atomic_load_explicit(
 				&sl->lat[b], memory_order_relaxed);

@@ -51,12 +51,10 @@ typedef uint64_t (*corsd_server_decide_fn)(void *ctx,
 					   struct corsd_answer *ans);
 
 /* Per serving thread; summed by the stats call.  Relaxed atomics: one
- * writer, read while it runs. */
+ * writer, read while it runs.  The counters: tbl_stats.h. */
 struct corsd_serve_stats {
-	_Atomic uint64_t served;
-	_Atomic uint64_t bad_requests; /* malformed slot contents */
-	_Atomic uint64_t cache_inserts;
-	_Atomic uint64_t wakeups; /* returns from the doorbell sleep */
+#define CORSD_STAT_SERVE(name, doc) _Atomic uint64_t name;
+#include "tbl_stats.h"
 	_Atomic uint64_t verdicts[CORSD_VERDICT__COUNT];
 	_Atomic uint64_t reasons[CORSD_REASON__COUNT];
 };
@@ -93,15 +91,11 @@ void corsd_server_kick(struct corsd_server *s);
 void corsd_server_tick(struct corsd_server *s);
 unsigned corsd_server_reclaim(struct corsd_server *s);
 
-/* What the workers' side of the slots says, summed. */
+/* What the workers' side of the slots says, summed (tbl_stats.h). */
 struct corsd_worker_stats {
-	uint64_t active_workers;
-	uint64_t ring_depth; /* requests posted, not yet taken */
-	uint64_t requests;
-	uint64_t hits;
-	uint64_t misses;
-	uint64_t timeouts;
-	uint64_t sleeps;
+#define CORSD_STAT_SLOTS(name, doc)  uint64_t name;
+#define CORSD_STAT_WORKER(name, doc) uint64_t name;
+#include "tbl_stats.h"
 	uint64_t lat[CORSD_LAT_BUCKETS];
 };
 

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "abi_int.h"
 #include "ipcutil.h"
 #include "os.h"
@@ -273,18 +275,73 @@ answers_equal(const struct corsd_answer *a, const struct corsd_answer *b)
 	return true;
 }
 
-long long
-json_field(const char *json, const char *key)
+/* The member @name (@len bytes) of @o, else of an object nested in it. */
+static json_t *
+find_member(json_t *o, const char *name, size_t len, bool nested)
 {
-	char pat[128];
-	const char *p;
+	json_t *hit;
 
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(json, pat);
-	if (!p)
-		return -1;
-	p += strlen(pat);
-	while (*p == ' ')
-		p++;
-	return strtoll(p, NULL, 10);
+	if (!json_is_object(o))
+		return NULL;
+	hit = json_object_getn(o, name, len);
+	if (hit || !nested)
+		return hit;
+	for (void *it = json_object_iter(o); it;
+	     it = json_object_iter_next(o, it)) {
+		hit = find_member(json_object_iter_value(it), name, len, true);
+		if (hit)
+			return hit;
+	}
+	return NULL;
+}
+
+/* The value at @path in @root (a borrowed reference), or NULL. */
+static json_t *
+find_path(json_t *root, const char *path)
+{
+	const char *dot = strchr(path, '.');
+	json_t *v = root;
+
+	if (!dot)
+		return find_member(root, path, strlen(path), true);
+	for (;;) {
+		size_t len = dot ? (size_t)(dot - path) : strlen(path);
+
+		v = find_member(v, path, len, false);
+		if (!v || !dot)
+			return v;
+		path = dot + 1;
+		dot = strchr(path, '.');
+	}
+}
+
+static json_t *
+parse_reply(const char *json)
+{
+	return json_loads(json, JSON_REJECT_DUPLICATES, NULL);
+}
+
+long long
+json_field(const char *json, const char *path)
+{
+	json_t *root = parse_reply(json);
+	json_t *v = root ? find_path(root, path) : NULL;
+	long long n = -1;
+
+	if (json_is_integer(v))
+		n = json_integer_value(v);
+	else if (json_is_boolean(v))
+		n = json_is_true(v);
+	json_decref(root);
+	return n;
+}
+
+bool
+json_field_is_string(const char *json, const char *path)
+{
+	json_t *root = parse_reply(json);
+	bool is = root && json_is_string(find_path(root, path));
+
+	json_decref(root);
+	return is;
 }

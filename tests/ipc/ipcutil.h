@@ -49,7 +49,15 @@ struct corsd_snapshot *compile_text(const char *text, uint64_t gen);
 /* Same verdict, status, reason, subject, max-age and headers in order. */
 bool answers_equal(const struct corsd_answer *a, const struct corsd_answer *b);
 
-/* A long integer field of a flat JSON object: "\"key\":N". */
-long long json_field(const char *json, const char *key);
+/*
+ * The value at @path of the JSON object @json (parsed by jansson):
+ * "workers.hits" walks objects; a name without a dot is looked up at the
+ * top, then in nested objects, the first one in order.  Return: an
+ * integer as it is, true 1, false 0; -1 when there is no such integer or
+ * boolean (or @json is not JSON).
+ */
+long long json_field(const char *json, const char *path);
+/* Is the value at @path (as json_field()) a string? */
+bool json_field_is_string(const char *json, const char *path);
 
 #endif

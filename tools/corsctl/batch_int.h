@@ -3,7 +3,7 @@
  *
  * Layer: tools/corsctl, internal.  Streams: one line of input is held at
  * a time, never the whole file; a line longer than CORSCTL_LINE_MAX bytes
- * is skipped to its end and answered with an error.
+ * is skipped to its end (never stored) and answered with an error.
  */
 #ifndef CORSCTL_BATCH_INT_H
 #define CORSCTL_BATCH_INT_H
@@ -13,8 +13,10 @@
 
 #include "corsd_engine.h"
 
-/* Bytes of one request line, its newline (and a CR before it) excluded. */
-#define CORSCTL_LINE_MAX 65536
+/* Bytes of one request line, its newline (and a CR before it) excluded:
+ * 16 MiB, room for an ACRH thousands of names long (which decide() denies
+ * as too long, but must read to answer). */
+#define CORSCTL_LINE_MAX (16u << 20)
 
 /* Decide one request: corsd_decide() in-process, or through corsd. */
 typedef int (*corsctl_decide_fn)(void *ctx, const struct corsd_request *req,

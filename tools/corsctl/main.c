@@ -20,9 +20,9 @@
 #include "corsd_client.h"
 #include "corsd_engine.h"
 
+#include "answer_int.h"
 #include "batch_int.h"
-#include "daemon_int.h"
-#include "json_int.h"
+#include "control_client_int.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE  2
@@ -432,39 +432,22 @@ policy_names(const struct corsd_snapshot *snap, char *buf, size_t size)
 	}
 }
 
-static void
-print_answer(const struct corsd_answer *ans)
+/* Write @ans as --json asked, or as text.  Return: the exit status. */
+static int
+print_answer(const struct corsd_answer *ans, bool json)
 {
-	char reason[CORSD_ANSWER_SUBJECT_MAX + 256];
-	int n;
+	int rc;
 
-	printf("verdict: %s\n", corsd_verdict_name(ans->verdict));
-	if (ans->status)
-		printf("status: %u\n", (unsigned)ans->status);
-	else
-		printf("status: -\n");
-	for (unsigned i = 0; i < ans->nheaders && i < CORSD_ANSWER_HEADERS_MAX;
-	     i++) {
-		struct corsd_str name = corsd_answer_header_name(ans, i);
-		struct corsd_str value = corsd_answer_header_value(ans, i);
-
-		corsctl_text_str(stdout, name.p, name.len);
-		fputs(": ", stdout);
-		corsctl_text_str(stdout, value.p, value.len);
-		putchar('\n');
+	if (!json) {
+		corsctl_answer_text(stdout, ans);
+		return 0;
 	}
-	if (ans->max_age == CORSD_MAX_AGE_NONE)
-		printf("max-age: -\n");
-	else
-		printf("max-age: %lu\n", (unsigned long)ans->max_age);
-	n = corsd_answer_reason(ans, reason, sizeof(reason));
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof(reason))
-		n = (int)sizeof(reason) - 1;
-	fputs("reason: ", stdout);
-	corsctl_text_str(stdout, reason, (size_t)n);
-	putchar('\n');
+	rc = corsctl_answer_json(stdout, ans);
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "corsctl: cannot write the answer: %s\n",
+		corsd_strerror(rc));
+	return EXIT_FAILED;
 }
 
 static void
@@ -568,12 +551,8 @@ cmd_decide(int argc, char **argv)
 		goto out_snap;
 	}
 	corsd_decide(l.snap, &req, ans);
-	if (da.seen[O_JSON])
-		corsctl_json_answer(stdout, ans);
-	else
-		print_answer(ans);
+	rc = print_answer(ans, da.seen[O_JSON]);
 	free(ans);
-	rc = 0;
 out_snap:
 	corsd_snapshot_free(l.snap);
 out_args:
@@ -633,11 +612,7 @@ cmd_query(int argc, char **argv)
 	}
 	build_request(&da, arg_str(da.val[O_POLICY]), &req);
 	err = corsd_client_decide(c, &req, ans);
-	if (da.seen[O_JSON])
-		corsctl_json_answer(stdout, ans);
-	else
-		print_answer(ans);
-	rc = 0;
+	rc = print_answer(ans, da.seen[O_JSON]);
 	if (err == -CORSD_EUNAVAIL) {
 		fprintf(stderr,
 			"corsctl: corsd instance '%s' did not answer within "
@@ -688,7 +663,7 @@ cmd_control(int argc, char **argv, const char *what)
 				argv[i]);
 		}
 	}
-	return corsctl_control(instance, what, json);
+	return corsctl_control_command(instance, what, json);
 }
 
 int

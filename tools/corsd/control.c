@@ -35,20 +35,23 @@
  *		 "served":N,"bad_requests":N,"cache_inserts":N,"wakeups":N,
  *		 "verdicts":{"not-cors":N,"allow":N,...},
  *		 "reasons":{"allowed":N,...},
- *		 "workers":{"active":N,"ring_depth":N,"requests":N,"hits":N,
+ *		 "workers":{"active":N,"pending":N,"requests":N,"hits":N,
  *			    "misses":N,"timeouts":N,"sleeps":N},
  *		 "latency_us":{"<1":N,"<2":N,"<4":N,...,">=262144":N}}
  *		verdict and reason names are corsd_verdict_name() and
- *		corsd_reason_name(); latency bucket i counts worker round
- *		trips under 2^i us, the last one everything slower.
+ *		corsd_reason_name(); the counters are ipc/tbl_stats.h's
+ *		(workers.pending: requests posted to slots and not yet
+ *		taken by a serving thread); latency bucket i counts worker
+ *		round trips under 2^i us, the last one everything slower.
  *
  * Anything else: {"ok":false,"error":"unknown command '...'"}.  When
  * corsd stops, connections still open are closed without an answer.
+ * Answers are written by jansson (tools/common/json.c); text that is not
+ * UTF-8 has its bytes from 0x80 up written as \xHH.
  */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../common/json_int.h"
 #include "control_int.h"
 #include "daemon_int.h"
 #include "log_int.h"
@@ -71,159 +75,83 @@
 #define LISTEN_BACKLOG 16
 #define CONN_MAX       32
 
-/* ---- a bounded JSON writer -------------------------------------------- */
-
-struct jbuf {
-	char p[ANSWER_MAX];
-	size_t len;
-	bool full;
-};
-
-static void
-jb_raw(struct jbuf *b, const char *s, size_t n)
-{
-	if (b->full || n > sizeof(b->p) - b->len) {
-		b->full = true;
-		return;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-static void __attribute__((format(printf, 2, 3)))
-jb_printf(struct jbuf *b, const char *fmt, ...)
-{
-	size_t room = sizeof(b->p) - b->len;
-	va_list ap;
-	int n;
-
-	if (b->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, room, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= room)
-		b->full = true;
-	else
-		b->len += (size_t)n;
-}
-
-/* Length of the well-formed UTF-8 sequence at @s, 0 if there is none. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	uint32_t cp, min;
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2, cp = s[0] & 0x1fu, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3, cp = s[0] & 0x0fu, min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4, cp = s[0] & 0x07u, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3fu);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* The inside of a JSON string.  Text quoted from policy files or from a
- * client may be anything: bytes that are not UTF-8 become U+FFFD. */
-static void
-jb_escaped(struct jbuf *b, const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	char esc[8];
-	size_t i = 0, k;
-
-	while (i < n) {
-		if (u[i] == '"' || u[i] == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)u[i];
-			jb_raw(b, esc, 2);
-			i++;
-		} else if (u[i] < 0x20 || u[i] == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", u[i]);
-			jb_raw(b, esc, 6);
-			i++;
-		} else if ((k = utf8_seq(u + i, n - i)) > 0) {
-			jb_raw(b, s + i, k);
-			i += k;
-		} else {
-			jb_raw(b, "\\ufffd", 6);
-			i++;
-		}
-	}
-}
-
-static void
-jb_str(struct jbuf *b, const char *s, size_t n)
-{
-	jb_raw(b, "\"", 1);
-	jb_escaped(b, s, n);
-	jb_raw(b, "\"", 1);
-}
-
-static void
-jb_cstr(struct jbuf *b, const char *s)
-{
-	jb_str(b, s, strlen(s));
-}
-
 /* ---- commands ----------------------------------------------------------- */
+
+/* Set @key of @o to @v, a new reference that is taken either way.
+ * Return false when memory ran out (@o or @v NULL included). */
+static bool
+put(json_t *o, const char *key, json_t *v)
+{
+	if (!o) {
+		json_decref(v);
+		return false;
+	}
+	return json_object_set_new(o, key, v) == 0;
+}
+
+/* @o when every put() into it succeeded (@ok), else NULL. */
+static json_t *
+done(json_t *o, bool ok)
+{
+	if (ok)
+		return o;
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *
+counter(uint64_t n)
+{
+	return json_integer((json_int_t)n);
+}
 
 /* The answer to "reload" once the reload thread has an outcome (@rc as
  * from corsd_reload_result(); -CORSD_ETIMEDOUT when we gave up). */
-static void
-answer_reload(struct corsd_daemon *d, struct jbuf *b, int rc,
+static json_t *
+answer_reload(struct corsd_daemon *d, int rc,
 	      const struct corsd_reload_result *res)
 {
+	json_t *o = json_object();
+	const char *why;
+	bool ok = true;
+
 	if (rc == 0 && res->ok) {
-		jb_printf(b, "{\"ok\":true,\"generation\":%llu}",
-			  (unsigned long long)res->generation);
-		return;
+		ok &= put(o, "ok", json_true());
+		ok &= put(o, "generation", counter(res->generation));
+		return done(o, ok);
 	}
-	jb_printf(b, "{\"ok\":false,\"error\":");
 	if (rc == 0)
-		jb_cstr(b, res->error);
+		why = res->error;
 	else if (rc == -CORSD_ETIMEDOUT)
-		jb_cstr(b, "the reload did not finish within 60 s; it goes on "
-			   "and its outcome will show in stats");
+		why = "the reload did not finish within 60 s; it goes on and "
+		      "its outcome will show in stats";
 	else
-		jb_cstr(b, "corsd is stopping");
-	jb_printf(b, ",\"generation\":%llu}",
-		  (unsigned long long)(rc == 0 ? res->generation
-					       : corsd_reload_generation(d)));
+		why = "corsd is stopping";
+	ok &= put(o, "ok", json_false());
+	ok &= put(o, "error", corsd_json_bytes(why, strlen(why)));
+	ok &= put(o, "generation",
+		  counter(rc == 0 ? res->generation
+				  : corsd_reload_generation(d)));
+	return done(o, ok);
 }
 
-static void
-jb_time(struct jbuf *b, const char *key, int64_t t)
+/* A unix time, or null when it never happened. */
+static json_t *
+unix_time(int64_t t)
 {
-	if (t)
-		jb_printf(b, ",\"%s\":%lld", key, (long long)t);
-	else
-		jb_printf(b, ",\"%s\":null", key);
+	return t ? json_integer((json_int_t)t) : json_null();
 }
 
-static void
-answer_stats(struct corsd_daemon *d, struct jbuf *b)
+static json_t *
+answer_stats(struct corsd_daemon *d)
 {
 	struct corsd_reload_stats rs;
 	struct corsd_serve_totals st;
 	struct corsd_worker_stats ws;
-	unsigned long long bound;
+	json_t *o, *verdicts, *reasons, *workers, *lat;
 	uint64_t epoch;
+	char bound[32];
+	bool ok = true;
 	unsigned i;
 
 	corsd_reload_get_stats(d, &rs);
@@ -233,60 +161,66 @@ answer_stats(struct corsd_daemon *d, struct jbuf *b)
 	epoch = corsd_server_epoch(d->server);
 	pthread_mutex_unlock(&d->server_lock);
 
-	jb_printf(b,
-		  "{\"generation\":%llu,\"epoch\":%llu,\"uptime_s\":%llu,"
-		  "\"policies\":%zu,\"reloads\":%llu,\"reload_failures\":%llu,"
-		  "\"last_reload_error\":",
-		  (unsigned long long)rs.generation, (unsigned long long)epoch,
-		  (unsigned long long)(corsd_os_now_ms() - d->start_ms) / 1000,
-		  rs.policies, (unsigned long long)rs.reloads,
-		  (unsigned long long)rs.failures);
-	if (rs.has_error)
-		jb_cstr(b, rs.last_error);
-	else
-		jb_raw(b, "null", 4);
-	jb_time(b, "last_reload_time", rs.last_time);
-	jb_time(b, "last_reload_error_time", rs.last_error_time);
-	jb_printf(b,
-		  ",\"served\":%llu,\"bad_requests\":%llu,"
-		  "\"cache_inserts\":%llu,\"wakeups\":%llu,\"verdicts\":{",
-		  (unsigned long long)st.served,
-		  (unsigned long long)st.bad_requests,
-		  (unsigned long long)st.cache_inserts,
-		  (unsigned long long)st.wakeups);
-	for (i = 0; i < CORSD_VERDICT__COUNT; i++) {
-		jb_printf(b, i ? "," : "");
-		jb_cstr(b, corsd_verdict_name(i));
-		jb_printf(b, ":%llu", (unsigned long long)st.verdicts[i]);
-	}
-	jb_printf(b, "},\"reasons\":{");
-	for (i = 0; i < CORSD_REASON__COUNT; i++) {
-		jb_printf(b, i ? "," : "");
-		jb_cstr(b, corsd_reason_name(i));
-		jb_printf(b, ":%llu", (unsigned long long)st.reasons[i]);
-	}
-	jb_printf(b,
-		  "},\"workers\":{\"active\":%llu,\"ring_depth\":%llu,"
-		  "\"requests\":%llu,\"hits\":%llu,\"misses\":%llu,"
-		  "\"timeouts\":%llu,\"sleeps\":%llu},\"latency_us\":{",
-		  (unsigned long long)ws.active_workers,
-		  (unsigned long long)ws.ring_depth,
-		  (unsigned long long)ws.requests, (unsigned long long)ws.hits,
-		  (unsigned long long)ws.misses,
-		  (unsigned long long)ws.timeouts,
-		  (unsigned long long)ws.sleeps);
+	o = json_object();
+	ok &= put(o, "generation", counter(rs.generation));
+	ok &= put(o, "epoch", counter(epoch));
+	ok &= put(o, "uptime_s",
+		  counter((corsd_os_now_ms() - d->start_ms) / 1000));
+	ok &= put(o, "policies", counter(rs.policies));
+	ok &= put(o, "reloads", counter(rs.reloads));
+	ok &= put(o, "reload_failures", counter(rs.failures));
+	ok &= put(o, "last_reload_error",
+		  rs.has_error ? corsd_json_bytes(rs.last_error,
+						  strlen(rs.last_error))
+			       : json_null());
+	ok &= put(o, "last_reload_time", unix_time(rs.last_time));
+	ok &= put(o, "last_reload_error_time", unix_time(rs.last_error_time));
+#define CORSD_STAT_SERVE(name, doc) ok &= put(o, #name, counter(st.name));
+#include "tbl_stats.h"
+
+	verdicts = json_object();
+	for (i = 0; i < CORSD_VERDICT__COUNT; i++)
+		ok &= put(verdicts, corsd_verdict_name(i),
+			  counter(st.verdicts[i]));
+	ok &= put(o, "verdicts", verdicts);
+	reasons = json_object();
+	for (i = 0; i < CORSD_REASON__COUNT; i++)
+		ok &= put(reasons, corsd_reason_name(i),
+			  counter(st.reasons[i]));
+	ok &= put(o, "reasons", reasons);
+
+	workers = json_object();
+#define CORSD_STAT_SLOTS(name, doc) ok &= put(workers, #name, counter(ws.name));
+#define CORSD_STAT_WORKER(name, doc) \
+	ok &= put(workers, #name, counter(ws.name));
+#include "tbl_stats.h"
+	ok &= put(o, "workers", workers);
+
+	/* Bucket i counts round trips under 2^i us, the last one the
+	 * rest. */
+	lat = json_object();
 	for (i = 0; i < CORSD_LAT_BUCKETS; i++) {
-		if (i + 1 < CORSD_LAT_BUCKETS) {
-			bound = 1ull << i;
-			jb_printf(b, "%s\"<%llu\":%llu", i ? "," : "", bound,
-				  (unsigned long long)ws.lat[i]);
-		} else {
-			bound = 1ull << (i - 1);
-			jb_printf(b, ",\">=%llu\":%llu", bound,
-				  (unsigned long long)ws.lat[i]);
-		}
+		if (i + 1 < CORSD_LAT_BUCKETS)
+			snprintf(bound, sizeof(bound), "<%llu", 1ull << i);
+		else
+			snprintf(bound, sizeof(bound), ">=%llu",
+				 1ull << (i - 1));
+		ok &= put(lat, bound, counter(ws.lat[i]));
 	}
-	jb_printf(b, "}}");
+	ok &= put(o, "latency_us", lat);
+	return done(o, ok);
+}
+
+/* {"ok":false,"error":@why}; @why is taken. */
+static json_t *
+answer_error(json_t *why)
+{
+	json_t *o = json_object();
+	bool ok = true;
+
+	ok &= put(o, "ok", json_false());
+	ok &= put(o, "error", why);
+	return done(o, ok);
 }
 
 /* ---- connections ------------------------------------------------------ */
@@ -305,8 +239,9 @@ struct conn {
 	uint64_t ticket;   /* CONN_RELOAD */
 	size_t len;	   /* CONN_READ: bytes in cmd */
 	size_t off;	   /* CONN_WRITE: bytes of out sent */
+	size_t out_len;	   /* CONN_WRITE: bytes in out */
 	char cmd[CMD_MAX + 1];
-	struct jbuf out;
+	char out[ANSWER_MAX];
 };
 
 static void
@@ -323,8 +258,8 @@ conn_write(struct conn *c)
 {
 	ssize_t n;
 
-	while (c->off < c->out.len) {
-		n = send(c->fd, c->out.p + c->off, c->out.len - c->off,
+	while (c->off < c->out_len) {
+		n = send(c->fd, c->out + c->off, c->out_len - c->off,
 			 MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -337,18 +272,24 @@ conn_write(struct conn *c)
 	conn_close(c);
 }
 
-/* The answer is in c->out: end it and start sending, with a fresh second
- * (a reload may have taken a while). */
+/* Write @v (released here; NULL: memory ran out) as the answer, one line, and
+ * start sending it, with a fresh second (a reload may have taken a while). */
 static void
-conn_answer(struct conn *c)
+conn_answer(struct conn *c, json_t *v)
 {
-	if (c->out.full) {
-		c->out.len = 0;
-		c->out.full = false;
-		jb_printf(&c->out,
-			  "{\"ok\":false,\"error\":\"answer too long\"}");
+	static const char too_long[] = "answer too long";
+	static const char no_memory[] =
+		"{\"ok\":false,\"error\":\"out of memory\"}\n";
+
+	c->out_len = v ? corsd_json_format(v, c->out, sizeof(c->out)) : 0;
+	if (v && c->out_len == 0)
+		c->out_len =
+			corsd_json_format(answer_error(json_string(too_long)),
+					  c->out, sizeof(c->out));
+	if (c->out_len == 0) {
+		memcpy(c->out, no_memory, strlen(no_memory));
+		c->out_len = strlen(no_memory);
 	}
-	jb_raw(&c->out, "\n", 1);
 	c->state = CONN_WRITE;
 	c->off = 0;
 	c->deadline = corsd_os_now_ms() + IO_TIMEOUT_MS;
@@ -364,8 +305,7 @@ conn_check_reload(struct corsd_daemon *d, struct conn *c)
 
 	if (rc == -CORSD_EAGAIN)
 		return;
-	answer_reload(d, &c->out, rc, &res);
-	conn_answer(c);
+	conn_answer(c, answer_reload(d, rc, &res));
 }
 
 static void
@@ -379,8 +319,6 @@ conn_command(struct corsd_daemon *d, struct conn *c, size_t len)
 	while (len > 0 && (cmd[0] == ' ' || cmd[0] == '\t'))
 		cmd++, len--;
 
-	c->out.len = 0;
-	c->out.full = false;
 	if (len == 6 && memcmp(cmd, "reload", 6) == 0) {
 		corsd_log(LOG_INFO, "control socket: reloading %s",
 			  d->policy_name);
@@ -391,20 +329,27 @@ conn_command(struct corsd_daemon *d, struct conn *c, size_t len)
 		return;
 	}
 	if (len == 5 && memcmp(cmd, "stats", 5) == 0) {
-		answer_stats(d, &c->out);
+		conn_answer(c, answer_stats(d));
+	} else if (len == 0) {
+		conn_answer(c,
+			    answer_error(json_string(
+				    "empty command; commands: reload, stats")));
 	} else {
-		jb_printf(&c->out, "{\"ok\":false,\"error\":");
-		if (len == 0) {
-			jb_cstr(&c->out,
-				"empty command; commands: reload, stats");
-		} else {
-			jb_printf(&c->out, "\"unknown command '");
-			jb_escaped(&c->out, cmd, len);
-			jb_printf(&c->out, "'; commands: reload, stats\"");
-		}
-		jb_printf(&c->out, "}");
+		/* The command as sent, whatever its bytes (a NUL too):
+		 * CMD_MAX bounds it. */
+		static const char pre[] = "unknown command '",
+				  post[] = "'; commands: reload, stats";
+		char why[sizeof(pre) + CMD_MAX + sizeof(post)];
+		size_t n = 0;
+
+		memcpy(why, pre, sizeof(pre) - 1);
+		n += sizeof(pre) - 1;
+		memcpy(why + n, cmd, len);
+		n += len;
+		memcpy(why + n, post, sizeof(post) - 1);
+		n += sizeof(post) - 1;
+		conn_answer(c, answer_error(corsd_json_bytes(why, n)));
 	}
-	conn_answer(c);
 }
 
 /* Read what the client sent; act on a complete line. */
@@ -477,8 +422,7 @@ static void
 conn_expire(struct corsd_daemon *d, struct conn *c)
 {
 	if (c->state == CONN_RELOAD) {
-		answer_reload(d, &c->out, -CORSD_ETIMEDOUT, NULL);
-		conn_answer(c);
+		conn_answer(c, answer_reload(d, -CORSD_ETIMEDOUT, NULL));
 	} else {
 		conn_close(c);
 	}

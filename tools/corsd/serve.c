@@ -175,10 +175,8 @@ corsd_serve_get_totals(struct corsd_daemon *d, struct corsd_serve_totals *out)
 #define SUM(field) atomic_load_explicit(&st->field, memory_order_relaxed)
 	for (i = 0; i < sv->n; i++) {
 		st = &sv->threads[i].stats;
-		out->served += SUM(served);
-		out->bad_requests += SUM(bad_requests);
-		out->cache_inserts += SUM(cache_inserts);
-		out->wakeups += SUM(wakeups);
+#define CORSD_STAT_SERVE(name, doc) out->name += SUM(name);
+#include "tbl_stats.h"
 		for (j = 0; j < CORSD_VERDICT__COUNT; j++)
 			out->verdicts[j] += SUM(verdicts[j]);
 		for (j = 0; j < CORSD_REASON__COUNT; j++)

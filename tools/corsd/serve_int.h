@@ -32,10 +32,8 @@ struct corsd_serving {
 
 /* The serving threads' counters, summed. */
 struct corsd_serve_totals {
-	uint64_t served;
-	uint64_t bad_requests;
-	uint64_t cache_inserts;
-	uint64_t wakeups;
+#define CORSD_STAT_SERVE(name, doc) uint64_t name;
+#include "tbl_stats.h"
 	uint64_t verdicts[CORSD_VERDICT__COUNT];
 	uint64_t reasons[CORSD_REASON__COUNT];
 };
