@@ -85,8 +85,13 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_SUPPORT_SRC := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o)
 
-BENCH_SRC := $(wildcard bench/*.cc)
+# bench/bench_<name>.cc: one benchmark binary each.  The other bench/*.cc
+# are support objects: every binary links the goal reporter.
+BENCH_SRC := $(wildcard bench/bench_*.cc)
 BENCH_BIN := $(BENCH_SRC:bench/%.cc=$(B)/bench/%)
+BENCH_GOALS_OBJ := $(B)/bench/goals.o
+BENCH_IPC_OBJ :=
+BENCH_OBJ := $(BENCH_BIN:=.o) $(BENCH_GOALS_OBJ) $(BENCH_IPC_OBJ)
 
 PUBLIC_HEADERS := $(wildcard engine/include/*.h ipc/include/*.h)
 PUBLIC_TABLES := $(wildcard engine/include/corsd/tbl_*.h)
@@ -177,10 +182,15 @@ $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB) \
 		$(ENGINE_LIBS) -lcmocka
 
-$(B)/bench/%: bench/%.cc $(ENGINE_LIB)
+# bench_ipc's harness builds on the IPC tests' (tests/ipc/ipcutil.h).
+$(B)/bench/%.o: bench/%.cc
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX     $@")
-	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -o $@ $< $(ENGINE_LIB) \
+	$(Q)$(CXX) $(CPPFLAGS) -Itests/ipc $(CXXFLAGS) -c $< -o $@
+
+$(B)/bench/%: $(B)/bench/%.o $(BENCH_GOALS_OBJ) $(ENGINE_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $< $(BENCH_GOALS_OBJ) $(ENGINE_LIB) \
 		$(ENGINE_LIBS) -lbenchmark -lpthread
 
 build: all $(UNIT_BIN) $(IPC_TEST_BIN)
@@ -249,15 +259,15 @@ bench-callgrind-run: all $(CALLGRIND_BIN)
 # bench_ipc drives a real corsd through the client library, starting it
 # as the IPC tests do (tests/ipc/ipcutil.c); its AF_UNIX baseline server
 # decides with the engine.  This rule takes precedence over the pattern.
-$(B)/bench/bench_ipc: bench/bench_ipc.cc $(B)/tests/ipc/ipcutil.o \
-		$(CLIENT_LIB) $(ENGINE_LIB)
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CXX     $@")
-	$(Q)$(CXX) $(CPPFLAGS) -Itests/ipc $(CXXFLAGS) -o $@ $< \
+$(B)/bench/bench_ipc: $(B)/bench/bench_ipc.o $(BENCH_GOALS_OBJ) \
+		$(BENCH_IPC_OBJ) $(B)/tests/ipc/ipcutil.o $(CLIENT_LIB) \
+		$(ENGINE_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $< $(BENCH_GOALS_OBJ) $(BENCH_IPC_OBJ) \
 		$(B)/tests/ipc/ipcutil.o $(CLIENT_LIB) $(ENGINE_LIB) \
 		$(ENGINE_LIBS) -lbenchmark -lpthread
 
--include $(BENCH_BIN:=.d) $(B)/bench/callgrind_decide.d
+-include $(BENCH_OBJ:.o=.d) $(B)/bench/callgrind_decide.d
 
 # The X-macro tables (engine/include/corsd/tbl_*.h) are laid out by hand.
 FORMAT_SRC = $(filter-out engine/include/corsd/tbl_%,$(shell git ls-files 'engine/*.[ch]' \

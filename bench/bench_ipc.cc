@@ -66,7 +66,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -1192,88 +1191,57 @@ BM_IdleCpu(benchmark::State &state, double idle_s)
 
 // ---- the goals of issue 3 ------------------------------------------------
 
-// The console reporter, plus a summary of the goals of issue 3 computed
-// from the medians of this run (or the one run when there is one).
-class GoalReporter : public benchmark::ConsoleReporter {
-public:
-	explicit GoalReporter(OutputOptions opts) : ConsoleReporter(opts) {}
+// The goals of issue 3, judged on the counters' medians.
+const GoalReporter::Layout goal_layout = { 52, 1 };
 
-	void ReportRuns(const std::vector<Run> &runs) override
-	{
-		ConsoleReporter::ReportRuns(runs);
-		for (const Run &r : runs) {
-			bool median = r.run_type == Run::RT_Aggregate &&
-				      r.aggregate_name == "median";
-			bool single = r.run_type == Run::RT_Iteration &&
-				      r.repetitions <= 1;
+void
+at_most(const GoalReporter &g, const char *what, const char *name,
+	double limit, const char *unit, const char *counter = "p50_ns")
+{
+	double v;
 
-			if (r.error_occurred || !(median || single))
-				continue;
-			for (const auto &c : r.counters)
-				val_[r.run_name.function_name + ":" + c.first] =
-					c.second.value;
-		}
-	}
+	if (g.counter(name, counter, &v))
+		g.line(GoalReporter::verdict(v <= limit), what, v, unit);
+}
 
-	void Finalize() override
-	{
-		const char *apart = "BM_RoundTrip/shm/back-to-back/apart:p50_ns";
-		const char *unix_ = "BM_RoundTrip/unix/back-to-back:p50_ns";
+void
+info(const GoalReporter &g, const char *what, const char *name)
+{
+	double v;
 
-		ConsoleReporter::Finalize();
-		std::fflush(stdout);
-		std::printf("\nGoals (issue 3), medians of this run:\n");
-		goal("cache hit p50 <= 60 ns", "BM_CacheHit/keys:1:p50_ns", 60,
-		     "ns");
-		goal("round trip, corsd spinning (apart), p50 <= 1 us", apart,
-		     1000, "ns");
-		if (have(apart) && have(unix_)) {
-			double r = val_[unix_] / val_[apart];
+	if (g.counter(name, "p50_ns", &v))
+		g.line("", what, v, "ns");
+}
 
-			std::printf("  %-4s %-52s %9.1f x\n",
-				    r >= 20 ? "met" : "MISS",
-				    "AF_UNIX p50 / spinning (apart) p50 >= 20x", r);
-		}
-		goal("round trip, corsd asleep, p50 <= 30 us",
-		     "BM_RoundTrip/shm/every-2ms:p50_ns", 30000, "ns");
-		goal("idle corsd <= 1% of a core", "BM_IdleCpu:cpu_pct", 1,
-		     "%");
-		std::printf("Beside them:\n");
-		info("cache-line ping-pong p50 (the floor)",
-		     "BM_PingPong/cache-line/apart:p50_ns", "ns");
-		info("round trip back to back, as scheduled, p50",
-		     "BM_RoundTrip/shm/back-to-back:p50_ns", "ns");
-		info("round trip back to back, same CPU, p50",
-		     "BM_RoundTrip/shm/back-to-back/same-cpu:p50_ns", "ns");
-		info("round trip every 2 ms, apart, p50",
-		     "BM_RoundTrip/shm/every-2ms/apart:p50_ns", "ns");
-		info("AF_UNIX every 2 ms p50",
-		     "BM_RoundTrip/unix/every-2ms:p50_ns", "ns");
-		std::fflush(stdout);
-	}
+void
+goals(const GoalReporter &g)
+{
+	const char *apart = "BM_RoundTrip/shm/back-to-back/apart";
+	double a, u;
 
-private:
-	bool have(const std::string &k) const { return val_.count(k) != 0; }
-
-	void goal(const char *what, const std::string &key, double limit,
-		  const char *unit)
-	{
-		if (!have(key))
-			return;
-		std::printf("  %-4s %-52s %9.1f %s\n",
-			    val_[key] <= limit ? "met" : "MISS", what,
-			    val_[key], unit);
-	}
-
-	void info(const char *what, const std::string &key, const char *unit)
-	{
-		if (have(key))
-			std::printf("       %-52s %9.1f %s\n", what, val_[key],
-				    unit);
-	}
-
-	std::map<std::string, double> val_;
-};
+	std::printf("\nGoals (issue 3), medians of this run:\n");
+	at_most(g, "cache hit p50 <= 60 ns", "BM_CacheHit/keys:1", 60, "ns");
+	at_most(g, "round trip, corsd spinning (apart), p50 <= 1 us", apart,
+		1000, "ns");
+	if (g.counter(apart, "p50_ns", &a) &&
+	    g.counter("BM_RoundTrip/unix/back-to-back", "p50_ns", &u))
+		g.line(GoalReporter::verdict(u / a >= 20),
+		       "AF_UNIX p50 / spinning (apart) p50 >= 20x", u / a, "x");
+	at_most(g, "round trip, corsd asleep, p50 <= 30 us",
+		"BM_RoundTrip/shm/every-2ms", 30000, "ns");
+	at_most(g, "idle corsd <= 1% of a core", "BM_IdleCpu", 1, "%",
+		"cpu_pct");
+	std::printf("Beside them:\n");
+	info(g, "cache-line ping-pong p50 (the floor)",
+	     "BM_PingPong/cache-line/apart");
+	info(g, "round trip back to back, as scheduled, p50",
+	     "BM_RoundTrip/shm/back-to-back");
+	info(g, "round trip back to back, same CPU, p50",
+	     "BM_RoundTrip/shm/back-to-back/same-cpu");
+	info(g, "round trip every 2 ms, apart, p50",
+	     "BM_RoundTrip/shm/every-2ms/apart");
+	info(g, "AF_UNIX every 2 ms p50", "BM_RoundTrip/unix/every-2ms");
+}
 
 } // namespace
 
@@ -1346,7 +1314,7 @@ main(int argc, char **argv)
 		->Repetitions(1)
 		->Unit(benchmark::kSecond);
 
-	int rc = bench_run<GoalReporter>(argc, argv);
+	int rc = bench_run(argc, argv, goal_layout, goals);
 
 	corsd_client_close(client);
 	client = nullptr;
