@@ -86,11 +86,14 @@ UNIT_SUPPORT_SRC := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o)
 
 # bench/bench_<name>.cc: one benchmark binary each.  The other bench/*.cc
-# are support objects: every binary links the goal reporter.
+# (and unix_baseline.c) are support objects: every binary links the goal
+# reporter; bench_ipc also its process harness, /proc sampler and AF_UNIX
+# baseline.
 BENCH_SRC := $(wildcard bench/bench_*.cc)
 BENCH_BIN := $(BENCH_SRC:bench/%.cc=$(B)/bench/%)
 BENCH_GOALS_OBJ := $(B)/bench/goals.o
-BENCH_IPC_OBJ :=
+BENCH_IPC_OBJ := $(B)/bench/ipc_procs.o $(B)/bench/proc_sampler.o \
+	$(B)/bench/unix_baseline.o
 BENCH_OBJ := $(BENCH_BIN:=.o) $(BENCH_GOALS_OBJ) $(BENCH_IPC_OBJ)
 
 PUBLIC_HEADERS := $(wildcard engine/include/*.h ipc/include/*.h)
@@ -187,6 +190,8 @@ $(B)/bench/%.o: bench/%.cc
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX     $@")
 	$(Q)$(CXX) $(CPPFLAGS) -Itests/ipc $(CXXFLAGS) -c $< -o $@
+
+$(B)/bench/unix_baseline.o: CPPFLAGS += -Itests/ipc
 
 $(B)/bench/%: $(B)/bench/%.o $(BENCH_GOALS_OBJ) $(ENGINE_LIB)
 	@$(if $(Q),echo "  LD      $@")
