@@ -99,8 +99,16 @@ endif
 UNIT_SUPPORT_SRC := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o)
 
-BENCH_SRC := $(wildcard bench/*.cc)
+# bench/bench_<name>.cc: one benchmark binary each.  The other bench/*.cc
+# (and unix_baseline.c) are support objects: every binary links the goal
+# reporter; bench_ipc also its process harness, /proc sampler and AF_UNIX
+# baseline.
+BENCH_SRC := $(wildcard bench/bench_*.cc)
 BENCH_BIN := $(BENCH_SRC:bench/%.cc=$(B)/bench/%)
+BENCH_GOALS_OBJ := $(B)/bench/goals.o
+BENCH_IPC_OBJ := $(B)/bench/ipc_procs.o $(B)/bench/proc_sampler.o \
+	$(B)/bench/unix_baseline.o
+BENCH_OBJ := $(BENCH_BIN:=.o) $(BENCH_GOALS_OBJ) $(BENCH_IPC_OBJ)
 
 PUBLIC_HEADERS := $(wildcard engine/include/*.h ipc/include/*.h)
 PUBLIC_TABLES := $(wildcard engine/include/corsd/tbl_*.h)
@@ -208,10 +216,17 @@ $(UNIT_BIN): $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(ENGINE_LIB) \
 		$(ENGINE_LIBS) -lcmocka
 
-$(B)/bench/%: bench/%.cc $(ENGINE_LIB)
+# bench_ipc's harness builds on the IPC tests' (tests/ipc/ipcutil.h).
+$(B)/bench/%.o: bench/%.cc
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CXX     $@")
-	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -o $@ $< $(ENGINE_LIB) \
+	$(Q)$(CXX) $(CPPFLAGS) -Itests/ipc $(CXXFLAGS) -c $< -o $@
+
+$(B)/bench/unix_baseline.o: CPPFLAGS += -Itests/ipc
+
+$(B)/bench/%: $(B)/bench/%.o $(BENCH_GOALS_OBJ) $(ENGINE_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $< $(BENCH_GOALS_OBJ) $(ENGINE_LIB) \
 		$(ENGINE_LIBS) -lbenchmark -lpthread
 
 build: all $(UNIT_BIN) $(IPC_TEST_BIN) ## all, the test binaries and (release) the nginx module
@@ -282,15 +297,15 @@ bench-callgrind-run: all $(CALLGRIND_BIN) ## bench-callgrind, in build/VARIANT, 
 # bench_ipc drives a real corsd through the client library, starting it
 # as the IPC tests do (tests/ipc/ipcutil.c); its AF_UNIX baseline server
 # decides with the engine.  This rule takes precedence over the pattern.
-$(B)/bench/bench_ipc: bench/bench_ipc.cc $(B)/tests/ipc/ipcutil.o \
-		$(CLIENT_LIB) $(ENGINE_LIB)
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CXX     $@")
-	$(Q)$(CXX) $(CPPFLAGS) -Itests/ipc $(CXXFLAGS) -o $@ $< \
+$(B)/bench/bench_ipc: $(B)/bench/bench_ipc.o $(BENCH_GOALS_OBJ) \
+		$(BENCH_IPC_OBJ) $(B)/tests/ipc/ipcutil.o $(CLIENT_LIB) \
+		$(ENGINE_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $< $(BENCH_GOALS_OBJ) $(BENCH_IPC_OBJ) \
 		$(B)/tests/ipc/ipcutil.o $(CLIENT_LIB) $(ENGINE_LIB) \
 		$(ENGINE_LIBS) $(JSON_LIBS) -lbenchmark -lpthread
 
--include $(BENCH_BIN:=.d) $(B)/bench/callgrind_decide.d
+-include $(BENCH_OBJ:.o=.d) $(B)/bench/callgrind_decide.d
 
 # The C sources in our style, found with find(1) (a tarball has no git);
 # the X-macro tables (engine/include/corsd/tbl_*.h, ipc/tbl_*.h) are laid

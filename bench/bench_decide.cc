@@ -32,7 +32,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -206,104 +205,57 @@ BM_Load(benchmark::State &state, enum bench_policy bp)
 	std::free(yaml);
 }
 
-// The console reporter, plus a summary of the goals of issue 2 computed
-// from this run: medians when there are repetitions, else the one run.
-class GoalReporter : public benchmark::ConsoleReporter {
-public:
-	explicit GoalReporter(OutputOptions opts) : ConsoleReporter(opts) {}
+// The goals of issue 2, judged on real time with CPU time beside it.
+const GoalReporter::Layout goal_layout = { 58, 2 };
 
-	void ReportRuns(const std::vector<Run> &runs) override
-	{
-		ConsoleReporter::ReportRuns(runs);
-		for (const Run &r : runs) {
-			if (r.error_occurred)
-				continue;
-			std::string name = r.run_name.function_name;
-			bool median = r.run_type == Run::RT_Aggregate &&
-				      r.aggregate_name == "median";
-			bool single = r.run_type == Run::RT_Iteration &&
-				      r.repetitions <= 1;
+void
+at_most(const GoalReporter &g, const std::string &n, double limit,
+	const char *what)
+{
+	if (const GoalReporter::Figure *f = g.figure(n))
+		g.line(GoalReporter::verdict(f->real_ns <= limit),
+		       n + " " + what, f->real_ns, "ns", f->cpu_ns);
+}
 
-			if (median || single) {
-				time_[name] = ns(r, r.GetAdjustedRealTime());
-				cpu_[name] = ns(r, r.GetAdjustedCPUTime());
-			}
-		}
+// The 1000-origin case over the one-origin case, goal <= 1.5x.
+void
+ratio(const GoalReporter &g, const char *kind, const std::string &many,
+      const std::string &one)
+{
+	const GoalReporter::Figure *m = g.figure(many), *o = g.figure(one);
+
+	if (!m || !o)
+		return;
+	double r = m->real_ns / o->real_ns;
+
+	g.line(GoalReporter::verdict(r <= 1.5),
+	       std::string("1000 origins / one origin, ") + kind +
+		       " allowed <= 1.5x",
+	       r, "x", m->cpu_ns / o->cpu_ns);
+}
+
+void
+goals(const GoalReporter &g)
+{
+	std::printf("\nGoals (issue 2), p50 of this run "
+		    "(judged on real time; CPU time beside it):\n");
+	for (size_t i = 0; i < BENCH_NCASES; i++) {
+		std::string n = std::string("BM_Decide/") + bench_cases[i].name;
+
+		if (n.find("/actual/allowed") != std::string::npos)
+			at_most(g, n, 40, "<= 40 ns");
 	}
-
-	void Finalize() override
-	{
-		std::FILE *f = stdout;
-
-		ConsoleReporter::Finalize();
-		std::fflush(stdout);
-		std::fprintf(f, "\nGoals (issue 2), p50 of this run "
-			     "(judged on real time; CPU time beside it):\n");
-		for (size_t i = 0; i < BENCH_NCASES; i++) {
-			std::string n = std::string("BM_Decide/") +
-					bench_cases[i].name;
-
-			if (n.find("/actual/allowed") != std::string::npos)
-				check(n, 40, "<= 40 ns");
-		}
-		check("BM_Decide/one/preflight-3-headers/allowed", 100,
-		      "<= 100 ns");
-		ratio("actual", "BM_Decide/1000/actual/allowed",
-		      "BM_Decide/one/actual/allowed");
-		ratio("preflight", "BM_Decide/1000/preflight/allowed",
-		      "BM_Decide/one/preflight/allowed");
-		if (have("BM_Compile/100000"))
-			goal("BM_Compile/100000 <= 150 ms",
-			     time_["BM_Compile/100000"] / 1e6, 150, "ms",
-			     cpu_["BM_Compile/100000"] / 1e6);
-		std::fflush(f);
-	}
-
-private:
-	static double ns(const Run &r, double t)
-	{
-		switch (r.time_unit) {
-		case benchmark::kSecond:
-			return t * 1e9;
-		case benchmark::kMillisecond:
-			return t * 1e6;
-		case benchmark::kMicrosecond:
-			return t * 1e3;
-		default:
-			return t;
-		}
-	}
-
-	bool have(const std::string &n) const { return time_.count(n) != 0; }
-
-	// The 1000-origin case over the one-origin case, goal <= 1.5x.
-	void ratio(const char *kind, const std::string &many,
-		   const std::string &one)
-	{
-		if (have(many) && have(one))
-			goal(std::string("1000 origins / one origin, ") + kind +
-				     " allowed <= 1.5x",
-			     time_[many] / time_[one], 1.5, "x",
-			     cpu_[many] / cpu_[one]);
-	}
-
-	void check(const std::string &n, double limit, const char *what)
-	{
-		if (have(n))
-			goal(n + " " + what, time_[n], limit, "ns", cpu_[n]);
-	}
-
-	void goal(const std::string &what, double got, double limit,
-		  const char *unit, double cpu)
-	{
-		bool ok = got <= limit;
-
-		std::printf("  %-4s %-58s %9.2f %-2s (cpu %.2f)\n",
-			    ok ? "met" : "MISS", what.c_str(), got, unit, cpu);
-	}
-
-	std::map<std::string, double> time_, cpu_;
-};
+	at_most(g, "BM_Decide/one/preflight-3-headers/allowed", 100,
+		"<= 100 ns");
+	ratio(g, "actual", "BM_Decide/1000/actual/allowed",
+	      "BM_Decide/one/actual/allowed");
+	ratio(g, "preflight", "BM_Decide/1000/preflight/allowed",
+	      "BM_Decide/one/preflight/allowed");
+	if (const GoalReporter::Figure *f = g.figure("BM_Compile/100000"))
+		g.line(GoalReporter::verdict(f->real_ns / 1e6 <= 150),
+		       "BM_Compile/100000 <= 150 ms", f->real_ns / 1e6, "ms",
+		       f->cpu_ns / 1e6);
+}
 
 } // namespace
 
@@ -332,7 +284,7 @@ main(int argc, char **argv)
 	benchmark::RegisterBenchmark("BM_Load/100000", BM_Load, BP_100K)
 		->Unit(benchmark::kMillisecond);
 
-	int rc = bench_run<GoalReporter>(argc, argv);
+	int rc = bench_run(argc, argv, goal_layout, goals);
 
 	if (rc)
 		return rc;

@@ -1,13 +1,14 @@
 // bench_ipc.cc - Google Benchmark over the shared-memory path (issue 3):
 // a real corsd, real worker processes, and an AF_UNIX baseline.
 //
-// Layer: bench.  corsd is started from the build directory the way the
-// IPC tests start it (tests/ipc/ipcutil.c: $(B)/bench/../corsd, a fresh
-// instance and $CORSD_RUNDIR, PR_SET_PDEATHSIG), with --threads 1
-// --spin-us 50, its log in RUNDIR/corsd.log.  Everything this program
-// starts (corsd, the socket server, worker processes) is stopped when it
-// ends, also on SIGINT, SIGTERM, SIGHUP, SIGQUIT or abort(); children die
-// with it in any case (PR_SET_PDEATHSIG).
+// Layer: bench.  This file holds the benchmarks: their requests, what each
+// one times, and the goals judged after the run.  The processes they run
+// against are started and stopped by ipc_procs.{h,cc} (corsd with
+// --threads 1 --spin-us 50 as the IPC tests start it, its log in
+// RUNDIR/corsd.log; everything stopped when this program ends, also on
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT or abort()); the AF_UNIX server is
+// unix_baseline.{h,c}; corsd's CPU use is read by proc_sampler.{h,cc}; the
+// goal lines are printed by goals.{h,cc}, as for bench_decide.
 //
 // Requests are actual GETs with an allowed Origin, built at run time.
 // Policy "api" (max_age 600) is cached by corsd; policy "nocache" is the
@@ -62,33 +63,23 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <string>
 #include <vector>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench_main.h"
 #include "corsd_client.h"
 #include "corsd_engine.h"
-extern "C" {
-#include "ipcutil.h"
-}
+#include "ipc_procs.h"
+#include "proc_sampler.h"
+#include "unix_baseline.h"
 
 namespace {
 
@@ -116,26 +107,6 @@ constexpr unsigned kSpacedIters = 200;
 constexpr double kThroughputS = 0.3;
 constexpr double kOpenLoopS = 0.5;
 constexpr unsigned kOpenLoopRate = 500;	// requests/s per worker
-
-uint64_t
-now_ns()
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void
-sleep_until(uint64_t t)
-{
-	struct timespec ts = { (time_t)(t / 1000000000u),
-			       (long)(t % 1000000000u) };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
-		;
-}
 
 // ---- requests ------------------------------------------------------------
 
@@ -189,147 +160,12 @@ reqs_init()
 	}
 }
 
-// ---- what this program started, and stopping it ------------------------
+// ---- what this program started ------------------------------------------
 
-pid_t main_pid;
 struct daemon corsd_main, corsd_idle;
 bool corsd_main_up;
 struct corsd_client *client;		// this process's handle
-pid_t unix_pid;				// the AF_UNIX baseline server
-char unix_dir[64];
-char unix_path[108];
-int unix_fd = -1;			// this process's connection
-pid_t workers[kMaxWorkers];		// worker processes of the current run
-
-// Kill and reap @pid; SIGTERM first when @grace_ms.
-void
-reap(pid_t *pid, int sig, unsigned grace_ms)
-{
-	struct timespec ten = { 0, 10000000 };
-
-	if (*pid <= 0)
-		return;
-	kill(*pid, sig);
-	for (unsigned i = 0; i < grace_ms / 10; i++) {
-		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
-			*pid = 0;
-			return;
-		}
-		nanosleep(&ten, NULL);
-	}
-	kill(*pid, SIGKILL);
-	waitpid(*pid, NULL, 0);
-	*pid = 0;
-}
-
-// Remove what a corsd of @d may have left: its runtime directory's files
-// and, were it killed, its segments.  Only async-signal-safe calls.
-void
-daemon_remove(struct daemon *d)
-{
-	static const char *const suffix[] = { ".lock", ".sock" };
-	char p[256];
-	size_t n;
-
-	if (!d->rundir[0])
-		return;
-	unlink(d->policy);
-	n = std::strlen(d->rundir);
-	std::memcpy(p, d->rundir, n);
-	std::memcpy(p + n, "/corsd.log", 11);
-	unlink(p);
-	std::memcpy(p + n, "/policy.yaml.tmp", 17);
-	unlink(p);
-	for (const char *s : suffix) {
-		size_t il = std::strlen(d->instance), sl = std::strlen(s);
-
-		p[n] = '/';
-		std::memcpy(p + n + 1, d->instance, il);
-		std::memcpy(p + n + 1 + il, s, sl + 1);
-		unlink(p);
-	}
-	rmdir(d->rundir);
-	for (const char *what : { ".cache", ".slots" }) {
-		size_t il = std::strlen(d->instance), wl = std::strlen(what);
-
-		std::memcpy(p, "/corsd.", 7);
-		std::memcpy(p + 7, d->instance, il);
-		std::memcpy(p + 7 + il, what, wl + 1);
-		shm_unlink(p);
-	}
-	d->rundir[0] = '\0';
-}
-
-// Stop everything; safe to call twice, and from a signal handler.
-void
-stop_all()
-{
-	if (getpid() != main_pid)
-		return;
-	for (pid_t &w : workers)
-		reap(&w, SIGKILL, 0);
-	if (unix_fd >= 0)
-		close(unix_fd);
-	unix_fd = -1;
-	reap(&unix_pid, SIGKILL, 0);
-	if (unix_path[0])
-		unlink(unix_path);
-	if (unix_dir[0])
-		rmdir(unix_dir);
-	unix_path[0] = unix_dir[0] = '\0';
-	daemon_stop(&corsd_idle);
-	daemon_remove(&corsd_idle);
-	daemon_stop(&corsd_main);
-	daemon_remove(&corsd_main);
-	corsd_main_up = false;
-}
-
-void
-on_signal(int sig)
-{
-	stop_all();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-void
-on_exit_stop()
-{
-	stop_all();
-}
-
-// Start corsd on policy_text with its stderr in RUNDIR/corsd.log.
-bool
-corsd_start(struct daemon *d, const char *tag)
-{
-	static const char *const args[] = { "--threads", "1", "--spin-us",
-					    "50", NULL };
-	char log[256];
-	int fd, saved;
-	bool ok;
-
-	daemon_prepare(d, tag);	// also sets CORSD_RUNDIR for the child
-	daemon_write_policy(d, policy_text);
-	std::snprintf(log, sizeof(log), "%s/corsd.log", d->rundir);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	saved = dup(STDERR_FILENO);
-	if (fd >= 0)
-		dup2(fd, STDERR_FILENO);	// dup2 clears O_CLOEXEC on 2
-	ok = daemon_start(d, args);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	if (fd >= 0)
-		close(fd);
-	if (!ok) {
-		std::fprintf(stderr, "bench_ipc: corsd did not start (%s):\n",
-			     d->bin);
-		std::snprintf(log, sizeof(log), "cat '%s/corsd.log' >&2",
-			      d->rundir);
-		if (std::system(log) != 0)
-			std::fprintf(stderr, "(no log)\n");
-	}
-	return ok;
-}
+struct unix_baseline unix_srv = UNIX_BASELINE_INIT;
 
 // corsd's control-socket stats, for counters.
 struct Stats {
@@ -388,7 +224,7 @@ main_up(benchmark::State &state)
 	reqs_init();
 	if (corsd_main_up)
 		return true;
-	if (!corsd_start(&corsd_main, "b")) {
+	if (!procs_corsd_start(&corsd_main, "b", policy_text)) {
 		state.SkipWithError("corsd does not start");
 		return false;
 	}
@@ -438,62 +274,6 @@ latency_counters(benchmark::State &state, std::vector<uint64_t> &v,
 	state.counters[p + "p99_ns"] = percentile(v, 0.99);
 }
 
-// ---- CPU placement ---------------------------------------------------------
-
-enum Place {
-	ANY,	// wherever the scheduler puts them
-	APART,	// this process on CPU 1; corsd (or the peer) on CPU 0
-	SAME,	// both on CPU 0
-};
-
-const char *const place_name[] = { "", "/apart", "/same-cpu" };
-
-// Every thread of @pid on @cpu (-1: on every CPU).
-bool
-pin_process(pid_t pid, int cpu)
-{
-	char path[64];
-	DIR *dir;
-	struct dirent *de;
-	cpu_set_t set;
-	bool ok = true;
-
-	CPU_ZERO(&set);
-	if (cpu < 0)
-		for (long i = 0; i < sysconf(_SC_NPROCESSORS_ONLN) && i < 1024;
-		     i++)
-			CPU_SET(i, &set);
-	else
-		CPU_SET(cpu, &set);
-	std::snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	if (!(dir = opendir(path)))
-		return false;
-	while ((de = readdir(dir)))
-		if (de->d_name[0] != '.' &&
-		    sched_setaffinity((pid_t)std::atoi(de->d_name), sizeof(set),
-				      &set) != 0)
-			ok = false;
-	closedir(dir);
-	return ok;
-}
-
-// Place this process and @peer; ANY undoes an earlier placement.
-bool
-place(Place pl, pid_t peer)
-{
-	if (pl != ANY && sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return false;
-	switch (pl) {
-	case ANY:
-		return pin_process(getpid(), -1) && pin_process(peer, -1);
-	case APART:
-		return pin_process(getpid(), 1) && pin_process(peer, 0);
-	case SAME:
-		return pin_process(getpid(), 0) && pin_process(peer, 0);
-	}
-	return false;
-}
-
 // The floor of any shared-memory round trip on this machine: two
 // processes bouncing one word each way, both spinning, pinned apart.
 void
@@ -512,7 +292,7 @@ BM_PingPong(benchmark::State &state)
 		return;
 	}
 	// w[0]: request (this process writes), w[8]: reply, a line apart.
-	peer = workers[0] = fork_worker();
+	peer = procs_fork();
 	if (peer == 0) {
 		uint64_t s = 0;
 
@@ -545,9 +325,7 @@ BM_PingPong(benchmark::State &state)
 		latency_counters(state, lat);
 	}
 	__atomic_store_n(&w[0], UINT64_MAX, __ATOMIC_RELEASE);
-	if (peer > 0)
-		reap(&workers[0], SIGTERM, 1000);
-	workers[0] = 0;
+	procs_reap(&peer, SIGTERM, 1000);
 	pin_process(getpid(), -1);
 	munmap(w, 4096);
 }
@@ -590,152 +368,29 @@ BM_CacheHit(benchmark::State &state, unsigned keys)
 
 // ---- the AF_UNIX baseline ------------------------------------------------
 
-// On the socket: this header, then the present fields' bytes in order.
-struct WireHdr {
-	uint16_t len[6];
-	uint16_t present;
-	uint16_t pad;
-};
-
-constexpr size_t kWireMax = sizeof(WireHdr) + CORSD_POLICY_NAME_MAX + 1 +
-			    2 * (CORSD_METHOD_MAX + 1) + CORSD_ORIGIN_MAX + 1 +
-			    CORSD_ACRH_MAX + 1 + 16;
-
-size_t
-wire_encode(const struct corsd_request *r, char *buf)
-{
-	const struct corsd_str *f[6] = { &r->policy, &r->method, &r->origin,
-					 &r->acrm,   &r->acrh,   &r->acrpn };
-	WireHdr h = {};
-	size_t at = sizeof(h);
-
-	for (int i = 0; i < 6; i++) {
-		if (!f[i]->p)
-			continue;
-		h.present |= (uint16_t)(1u << i);
-		h.len[i] = (uint16_t)f[i]->len;
-		std::memcpy(buf + at, f[i]->p, f[i]->len);
-		at += f[i]->len;
-	}
-	std::memcpy(buf, &h, sizeof(h));
-	return at;
-}
-
-bool
-wire_decode(const char *buf, size_t n, struct corsd_request *r)
-{
-	struct corsd_str *f[6] = { &r->policy, &r->method, &r->origin,
-				   &r->acrm,   &r->acrh,   &r->acrpn };
-	WireHdr h;
-	size_t at = sizeof(h);
-
-	if (n < sizeof(h))
-		return false;
-	std::memcpy(&h, buf, sizeof(h));
-	for (int i = 0; i < 6; i++) {
-		if (!(h.present & (1u << i))) {
-			f[i]->p = NULL;
-			f[i]->len = 0;
-			continue;
-		}
-		if (h.len[i] > n - at)
-			return false;
-		f[i]->p = buf + at;
-		f[i]->len = h.len[i];
-		at += h.len[i];
-	}
-	return true;
-}
-
-// The server process: one connection at a time, blocking recv, decide,
-// send.  What a user without corsd's ring would run.
-[[noreturn]] void
-unix_server(int lfd)
-{
-	static char buf[kWireMax];
-	static struct corsd_answer ans;
-	struct corsd_snapshot *snap = compile_text(policy_text, 1);
-	struct corsd_request r;
-	int cfd;
-	ssize_t n;
-
-	if (!snap)
-		_exit(1);
-	while ((cfd = accept(lfd, NULL, NULL)) >= 0) {
-		while ((n = recv(cfd, buf, sizeof(buf), 0)) > 0) {
-			size_t len;
-
-			if (!wire_decode(buf, (size_t)n, &r) ||
-			    corsd_decide(snap, &r, &ans) != 0) {
-				ans.verdict = CORSD_VERDICT__COUNT;
-				ans.block_len = 0;
-			}
-			len = offsetof(struct corsd_answer, block) +
-			      ans.block_len;
-			if (send(cfd, &ans, len, MSG_NOSIGNAL) != (ssize_t)len)
-				break;
-		}
-		close(cfd);
-	}
-	_exit(0);
-}
-
 bool
 unix_up(benchmark::State &state)
 {
-	struct sockaddr_un sa = {};
-	int lfd;
+	const char *why;
 
-	if (unix_fd >= 0)
+	if (unix_srv.fd >= 0)
 		return true;
-	std::snprintf(unix_dir, sizeof(unix_dir), "/tmp/corsd-bench.XXXXXX");
-	if (!mkdtemp(unix_dir)) {
-		unix_dir[0] = '\0';
-		state.SkipWithError("mkdtemp failed");
-		return false;
-	}
-	std::snprintf(unix_path, sizeof(unix_path), "%s/s", unix_dir);
-	sa.sun_family = AF_UNIX;
-	std::snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", unix_path);
-	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(lfd, 8) != 0) {
-		if (lfd >= 0)
-			close(lfd);
-		state.SkipWithError("cannot listen on an AF_UNIX socket");
-		return false;
-	}
-	unix_pid = fork_worker();
-	if (unix_pid == 0)
-		unix_server(lfd);
-	close(lfd);
-	if (unix_pid < 0) {
-		unix_pid = 0;
-		state.SkipWithError("fork failed");
-		return false;
-	}
-	unix_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (unix_fd < 0 ||
-	    connect(unix_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		state.SkipWithError("cannot connect to the socket server");
+	if ((why = unix_baseline_open(&unix_srv, policy_text, procs_fork))) {
+		state.SkipWithError(why);
 		return false;
 	}
 	return true;
 }
 
+// As decide_checked(), over the socket.
 int
-unix_decide(const struct corsd_request *r, struct corsd_answer *ans)
+unix_checked(const struct corsd_request *r, struct corsd_answer *ans)
 {
-	static char buf[kWireMax];
-	size_t len = wire_encode(r, buf);
-	ssize_t n;
+	int rc = unix_baseline_decide(&unix_srv, r, ans);
 
-	if (send(unix_fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len)
-		return -CORSD_EUNAVAIL;
-	n = recv(unix_fd, ans, sizeof(*ans), 0);
-	if (n < (ssize_t)offsetof(struct corsd_answer, block))
-		return -CORSD_EUNAVAIL;
-	return ans->verdict == CORSD_VERDICT_ALLOW ? 0 : -CORSD_EINVAL;
+	if (rc == 0 && ans->verdict != CORSD_VERDICT_ALLOW)
+		rc = -CORSD_EINVAL;
+	return rc;
 }
 
 // ---- round trips ---------------------------------------------------------
@@ -754,7 +409,7 @@ BM_RoundTrip(benchmark::State &state, Transport tr, uint64_t spacing_ns,
 
 	if (!main_up(state) || (tr == UNIX && !unix_up(state)))
 		return;
-	peer = tr == SHM ? corsd_main.pid : unix_pid;
+	peer = tr == SHM ? corsd_main.pid : unix_srv.pid;
 	if (!place(pl, peer)) {
 		place(ANY, peer);
 		state.SkipWithError("needs 2 CPUs and sched_setaffinity");
@@ -764,7 +419,7 @@ BM_RoundTrip(benchmark::State &state, Transport tr, uint64_t spacing_ns,
 	// Warm: the path, and corsd into its spinning (or sleeping) state.
 	for (int i = 0; i < 200; i++) {
 		int rc = tr == SHM ? decide_checked(client, &miss_req, &ans)
-				   : unix_decide(&miss_req.r, &ans);
+				   : unix_checked(&miss_req.r, &ans);
 
 		if (rc != 0) {
 			place(ANY, peer);
@@ -785,7 +440,7 @@ BM_RoundTrip(benchmark::State &state, Transport tr, uint64_t spacing_ns,
 		}
 		t0 = now_ns();
 		rc = tr == SHM ? corsd_client_decide(client, &miss_req.r, &ans)
-			       : unix_decide(&miss_req.r, &ans);
+			       : unix_checked(&miss_req.r, &ans);
 		t1 = now_ns();
 		if (rc != 0) {
 			state.SkipWithError("round trip failed");
@@ -813,10 +468,7 @@ struct WorkerOut {
 };
 
 struct Shared {
-	uint64_t ready;		// __atomic: workers attached and warm
-	uint64_t failed;	// __atomic: workers that could not start
-	uint64_t start_ns;	// written before the gate opens
-	uint64_t end_ns;
+	FleetGate gate;		// ready, failed, start_ns, end_ns
 	uint64_t interval_ns;	// open loop: per worker
 	uint64_t nsamples;	// open loop: per worker
 	uint64_t pad[2];
@@ -842,7 +494,6 @@ worker_main(Shared *sh, unsigned w, unsigned nworkers, int gate)
 	static struct corsd_answer ans;
 	WorkerOut *o = &sh->out[w];
 	struct corsd_client *c;
-	char one;
 	int err = 0;
 	unsigned i = w % kMix; // workers start at different places in the mix
 
@@ -856,19 +507,18 @@ worker_main(Shared *sh, unsigned w, unsigned nworkers, int gate)
 				     c ? "warm-up decision failed"
 				       : "corsd_client_open failed",
 				     corsd_strerror(rc));
-			__atomic_add_fetch(&sh->failed, 1, __ATOMIC_SEQ_CST);
+			procs_fleet_fail(&sh->gate);
 			_exit(1);
 		}
 	}
-	__atomic_add_fetch(&sh->ready, 1, __ATOMIC_SEQ_CST);
-	if (read(gate, &one, 1) != 0)	// EOF: the parent opened the gate
+	if (!procs_fleet_wait(&sh->gate, gate))
 		_exit(1);
 
 	if (sh->interval_ns == 0) {
 		// Closed loop until end_ns.
-		uint64_t n = 0, end = sh->end_ns, t;
+		uint64_t n = 0, end = sh->gate.end_ns, t;
 
-		sleep_until(sh->start_ns);
+		sleep_until(sh->gate.start_ns);
 		for (;;) {
 			for (int k = 0; k < 16; k++) {
 				if (corsd_client_decide(c, &mix_reqs[i].r,
@@ -886,7 +536,7 @@ worker_main(Shared *sh, unsigned w, unsigned nworkers, int gate)
 		// Open loop: request j is due at start + phase + j * interval.
 		uint64_t *lat = lat_of(sh, w);
 		uint64_t *svc = svc_of(sh, w, nworkers);
-		uint64_t due = sh->start_ns + sh->interval_ns * w / nworkers;
+		uint64_t due = sh->gate.start_ns + sh->interval_ns * w / nworkers;
 
 		for (uint64_t j = 0; j < sh->nsamples; j++) {
 			uint64_t t0, t1;
@@ -909,73 +559,13 @@ worker_main(Shared *sh, unsigned w, unsigned nworkers, int gate)
 	_exit(0);
 }
 
-// Fork @n workers, wait until all are attached and warm, run them, reap
-// them.  Return false (and say why) on failure; everything is reaped.
+// Run @n workers on @sh (see procs_run_fleet()).
 bool
 run_workers(benchmark::State &state, Shared *sh, unsigned n)
 {
-	int gate[2];
-	bool ok = true;
-
-	if (pipe2(gate, O_CLOEXEC) != 0) {
-		state.SkipWithError("pipe failed");
-		return false;
-	}
-	for (unsigned w = 0; w < n; w++) {
-		workers[w] = fork_worker();
-		if (workers[w] == 0) {
-			close(gate[1]);
-			prctl(PR_SET_TIMERSLACK, 1UL);
-			worker_main(sh, w, n, gate[0]);
-		}
-		if (workers[w] < 0) {
-			workers[w] = 0;
-			ok = false;
-			break;
-		}
-	}
-	close(gate[0]);
-	for (int t = 0; ok && t < 20000; t++) {
-		if (__atomic_load_n(&sh->failed, __ATOMIC_SEQ_CST))
-			ok = false;
-		else if (__atomic_load_n(&sh->ready, __ATOMIC_SEQ_CST) == n)
-			break;
-		else
-			usleep(1000);
-	}
-	if (ok && __atomic_load_n(&sh->ready, __ATOMIC_SEQ_CST) != n) {
-		std::fprintf(stderr, "bench_ipc: %u of %u workers ready\n",
-			     (unsigned)__atomic_load_n(&sh->ready,
-						       __ATOMIC_SEQ_CST),
-			     n);
-		ok = false;
-	}
-	if (ok) {
-		uint64_t d = sh->end_ns - sh->start_ns;
-
-		sh->start_ns = now_ns() + 10000000;	// all asleep by then
-		sh->end_ns = sh->start_ns + d;
-	}
-	close(gate[1]);	// opens the gate (or, on failure, EOF all the same)
-	for (unsigned w = 0; w < n; w++) {
-		int st = 0;
-
-		if (!ok) {
-			reap(&workers[w], SIGKILL, 0);
-			continue;
-		}
-		if (waitpid(workers[w], &st, 0) != workers[w] ||
-		    !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			std::fprintf(stderr,
-				     "bench_ipc: worker %u: status 0x%x\n", w,
-				     st);
-			ok = false;
-		}
-		workers[w] = 0;
-	}
-	if (!ok)
-		state.SkipWithError("a worker process failed");
-	return ok;
+	return procs_run_fleet(state, &sh->gate, n, [sh, n](unsigned w, int gate) {
+		worker_main(sh, w, n, gate);
+	});
 }
 
 Shared *
@@ -1010,8 +600,8 @@ BM_Throughput(benchmark::State &state, unsigned n)
 			state.SkipWithError("mmap failed");
 			break;
 		}
-		sh->start_ns = 0;
-		sh->end_ns = (uint64_t)(kThroughputS * 1e9);
+		sh->gate.start_ns = 0;
+		sh->gate.end_ns = (uint64_t)(kThroughputS * 1e9);
 		stats(&corsd_main, &s0);
 		if (!run_workers(state, sh, n)) {
 			shared_free(sh, 0);
@@ -1023,7 +613,7 @@ BM_Throughput(benchmark::State &state, unsigned n)
 			errors += sh->out[w].errors;
 			end = std::max(end, sh->out[w].t_end);
 		}
-		double secs = (double)(end - sh->start_ns) * 1e-9;
+		double secs = (double)(end - sh->gate.start_ns) * 1e-9;
 
 		state.SetIterationTime(secs);
 		state.counters["decisions_per_s"] = (double)total / secs;
@@ -1053,8 +643,8 @@ BM_OpenLoop(benchmark::State &state, unsigned n, unsigned rate)
 		}
 		sh->interval_ns = 1000000000u / rate;
 		sh->nsamples = per;
-		sh->start_ns = 0;
-		sh->end_ns = 0;
+		sh->gate.start_ns = 0;
+		sh->gate.end_ns = 0;
 		stats(&corsd_main, &s0);
 		if (!run_workers(state, sh, n)) {
 			shared_free(sh, total);
@@ -1073,7 +663,7 @@ BM_OpenLoop(benchmark::State &state, unsigned n, unsigned rate)
 		}
 		for (size_t j = 0; j < total; j++)
 			lag.push_back(lat[j] - svc[j]);
-		double secs = (double)(end - sh->start_ns) * 1e-9;
+		double secs = (double)(end - sh->gate.start_ns) * 1e-9;
 
 		state.SetIterationTime(secs);
 		latency_counters(state, lat);
@@ -1089,69 +679,6 @@ BM_OpenLoop(benchmark::State &state, unsigned n, unsigned rate)
 
 // ---- idle CPU ------------------------------------------------------------
 
-struct ProcCpu {
-	double ticks;		// utime + stime of the process, clock ticks
-	double run_ns;		// sum of its threads' schedstat run time
-	double switches;	// voluntary + involuntary, all threads
-};
-
-bool
-proc_cpu(pid_t pid, ProcCpu *c)
-{
-	char path[320], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-	DIR *dir;
-	struct dirent *de;
-
-	std::snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = std::fopen(path, "r")))
-		return false;
-	p = std::fgets(buf, sizeof(buf), f);
-	std::fclose(f);
-	// Fields 14 and 15, counted after the ')' that ends field 2.
-	if (!p || !(p = std::strrchr(buf, ')')) ||
-	    std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			       "%llu %llu",
-			&ut, &st) != 2)
-		return false;
-	c->ticks = (double)(ut + st);
-	c->run_ns = c->switches = 0;
-	std::snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	if (!(dir = opendir(path)))
-		return false;
-	while ((de = readdir(dir))) {
-		unsigned long long run, v;
-		char line[256];
-
-		if (de->d_name[0] == '.')
-			continue;
-		std::snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat",
-			      (int)pid, de->d_name);
-		if ((f = std::fopen(path, "r"))) {
-			if (std::fscanf(f, "%llu", &run) == 1)
-				c->run_ns += (double)run;
-			std::fclose(f);
-		}
-		std::snprintf(path, sizeof(path), "/proc/%d/task/%s/status",
-			      (int)pid, de->d_name);
-		if ((f = std::fopen(path, "r"))) {
-			while (std::fgets(line, sizeof(line), f))
-				if (std::sscanf(line,
-						"voluntary_ctxt_switches: %llu",
-						&v) == 1 ||
-				    std::sscanf(line,
-						"nonvoluntary_ctxt_switches: "
-						"%llu",
-						&v) == 1)
-					c->switches += (double)v;
-			std::fclose(f);
-		}
-	}
-	closedir(dir);
-	return true;
-}
-
 void
 BM_IdleCpu(benchmark::State &state, double idle_s)
 {
@@ -1161,26 +688,25 @@ BM_IdleCpu(benchmark::State &state, double idle_s)
 		ProcCpu a, b;
 		uint64_t t0, t1;
 
-		if (!corsd_start(&corsd_idle, "i")) {
+		if (!procs_corsd_start(&corsd_idle, "i", policy_text)) {
 			state.SkipWithError("corsd does not start");
 			break;
 		}
 		usleep(200000);	// past start-up
 		t0 = now_ns();
-		if (!proc_cpu(corsd_idle.pid, &a)) {
+		if (!proc_cpu_sample(corsd_idle.pid, &a)) {
 			state.SkipWithError("cannot read /proc/PID/stat");
 			break;
 		}
 		usleep((useconds_t)(idle_s * 1e6));
 		t1 = now_ns();
-		if (!proc_cpu(corsd_idle.pid, &b)) {
+		if (!proc_cpu_sample(corsd_idle.pid, &b)) {
 			state.SkipWithError("cannot read /proc/PID/stat");
 			break;
 		}
 		double secs = (double)(t1 - t0) * 1e-9;
 
-		daemon_stop(&corsd_idle);
-		daemon_remove(&corsd_idle);
+		procs_corsd_stop(&corsd_idle);
 		state.SetIterationTime(secs);
 		state.counters["cpu_pct"] = (b.ticks - a.ticks) / hz / secs * 100;
 		state.counters["cpu_ticks"] = b.ticks - a.ticks;
@@ -1192,88 +718,57 @@ BM_IdleCpu(benchmark::State &state, double idle_s)
 
 // ---- the goals of issue 3 ------------------------------------------------
 
-// The console reporter, plus a summary of the goals of issue 3 computed
-// from the medians of this run (or the one run when there is one).
-class GoalReporter : public benchmark::ConsoleReporter {
-public:
-	explicit GoalReporter(OutputOptions opts) : ConsoleReporter(opts) {}
+// The goals of issue 3, judged on the counters' medians.
+const GoalReporter::Layout goal_layout = { 52, 1 };
 
-	void ReportRuns(const std::vector<Run> &runs) override
-	{
-		ConsoleReporter::ReportRuns(runs);
-		for (const Run &r : runs) {
-			bool median = r.run_type == Run::RT_Aggregate &&
-				      r.aggregate_name == "median";
-			bool single = r.run_type == Run::RT_Iteration &&
-				      r.repetitions <= 1;
+void
+at_most(const GoalReporter &g, const char *what, const char *name,
+	double limit, const char *unit, const char *counter = "p50_ns")
+{
+	double v;
 
-			if (r.error_occurred || !(median || single))
-				continue;
-			for (const auto &c : r.counters)
-				val_[r.run_name.function_name + ":" + c.first] =
-					c.second.value;
-		}
-	}
+	if (g.counter(name, counter, &v))
+		g.line(GoalReporter::verdict(v <= limit), what, v, unit);
+}
 
-	void Finalize() override
-	{
-		const char *apart = "BM_RoundTrip/shm/back-to-back/apart:p50_ns";
-		const char *unix_ = "BM_RoundTrip/unix/back-to-back:p50_ns";
+void
+info(const GoalReporter &g, const char *what, const char *name)
+{
+	double v;
 
-		ConsoleReporter::Finalize();
-		std::fflush(stdout);
-		std::printf("\nGoals (issue 3), medians of this run:\n");
-		goal("cache hit p50 <= 60 ns", "BM_CacheHit/keys:1:p50_ns", 60,
-		     "ns");
-		goal("round trip, corsd spinning (apart), p50 <= 1 us", apart,
-		     1000, "ns");
-		if (have(apart) && have(unix_)) {
-			double r = val_[unix_] / val_[apart];
+	if (g.counter(name, "p50_ns", &v))
+		g.line("", what, v, "ns");
+}
 
-			std::printf("  %-4s %-52s %9.1f x\n",
-				    r >= 20 ? "met" : "MISS",
-				    "AF_UNIX p50 / spinning (apart) p50 >= 20x", r);
-		}
-		goal("round trip, corsd asleep, p50 <= 30 us",
-		     "BM_RoundTrip/shm/every-2ms:p50_ns", 30000, "ns");
-		goal("idle corsd <= 1% of a core", "BM_IdleCpu:cpu_pct", 1,
-		     "%");
-		std::printf("Beside them:\n");
-		info("cache-line ping-pong p50 (the floor)",
-		     "BM_PingPong/cache-line/apart:p50_ns", "ns");
-		info("round trip back to back, as scheduled, p50",
-		     "BM_RoundTrip/shm/back-to-back:p50_ns", "ns");
-		info("round trip back to back, same CPU, p50",
-		     "BM_RoundTrip/shm/back-to-back/same-cpu:p50_ns", "ns");
-		info("round trip every 2 ms, apart, p50",
-		     "BM_RoundTrip/shm/every-2ms/apart:p50_ns", "ns");
-		info("AF_UNIX every 2 ms p50",
-		     "BM_RoundTrip/unix/every-2ms:p50_ns", "ns");
-		std::fflush(stdout);
-	}
+void
+goals(const GoalReporter &g)
+{
+	const char *apart = "BM_RoundTrip/shm/back-to-back/apart";
+	double a, u;
 
-private:
-	bool have(const std::string &k) const { return val_.count(k) != 0; }
-
-	void goal(const char *what, const std::string &key, double limit,
-		  const char *unit)
-	{
-		if (!have(key))
-			return;
-		std::printf("  %-4s %-52s %9.1f %s\n",
-			    val_[key] <= limit ? "met" : "MISS", what,
-			    val_[key], unit);
-	}
-
-	void info(const char *what, const std::string &key, const char *unit)
-	{
-		if (have(key))
-			std::printf("       %-52s %9.1f %s\n", what, val_[key],
-				    unit);
-	}
-
-	std::map<std::string, double> val_;
-};
+	std::printf("\nGoals (issue 3), medians of this run:\n");
+	at_most(g, "cache hit p50 <= 60 ns", "BM_CacheHit/keys:1", 60, "ns");
+	at_most(g, "round trip, corsd spinning (apart), p50 <= 1 us", apart,
+		1000, "ns");
+	if (g.counter(apart, "p50_ns", &a) &&
+	    g.counter("BM_RoundTrip/unix/back-to-back", "p50_ns", &u))
+		g.line(GoalReporter::verdict(u / a >= 20),
+		       "AF_UNIX p50 / spinning (apart) p50 >= 20x", u / a, "x");
+	at_most(g, "round trip, corsd asleep, p50 <= 30 us",
+		"BM_RoundTrip/shm/every-2ms", 30000, "ns");
+	at_most(g, "idle corsd <= 1% of a core", "BM_IdleCpu", 1, "%",
+		"cpu_pct");
+	std::printf("Beside them:\n");
+	info(g, "cache-line ping-pong p50 (the floor)",
+	     "BM_PingPong/cache-line/apart");
+	info(g, "round trip back to back, as scheduled, p50",
+	     "BM_RoundTrip/shm/back-to-back");
+	info(g, "round trip back to back, same CPU, p50",
+	     "BM_RoundTrip/shm/back-to-back/same-cpu");
+	info(g, "round trip every 2 ms, apart, p50",
+	     "BM_RoundTrip/shm/every-2ms/apart");
+	info(g, "AF_UNIX every 2 ms p50", "BM_RoundTrip/unix/every-2ms");
+}
 
 } // namespace
 
@@ -1282,11 +777,7 @@ main(int argc, char **argv)
 {
 	double idle_s = 10;
 
-	main_pid = getpid();
-	std::atexit(on_exit_stop);
-	for (int sig : { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGABRT })
-		signal(sig, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	procs_init();
 	// Our own sleeps (the spaced round trips) end on time.
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	if (getenv("CORSD_BENCH_IDLE_S"))
@@ -1346,10 +837,10 @@ main(int argc, char **argv)
 		->Repetitions(1)
 		->Unit(benchmark::kSecond);
 
-	int rc = bench_run<GoalReporter>(argc, argv);
+	int rc = bench_run(argc, argv, goal_layout, goals);
 
 	corsd_client_close(client);
 	client = nullptr;
-	stop_all();
+	procs_stop_all();
 	return rc;
 }

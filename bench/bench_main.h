@@ -1,7 +1,9 @@
 // bench_main.h - what every benchmark binary's main() does around Google
-// Benchmark: the colour choice and the run with the binary's own reporter.
+// Benchmark: the colour choice and the run with the goal reporter
+// (goals.h), given the binary's own summary of its goals.
 //
-// Layer: bench (C++ only).
+// Layer: bench (C++ only).  Rule: every binary's main() ends in
+// bench_run(); a missed goal is printed, never an exit status.
 #ifndef CORSD_BENCH_MAIN_H
 #define CORSD_BENCH_MAIN_H
 
@@ -11,12 +13,14 @@
 
 #include <unistd.h>
 
+#include "goals.h"
+
 // A reporter given to RunSpecifiedBenchmarks() ignores --benchmark_color,
 // so it is read here ("auto": colour on a tty).  Returns the exit status:
 // 1 for arguments Google Benchmark does not know.
-template <class Reporter>
-static int
-bench_run(int argc, char **argv)
+inline int
+bench_run(int argc, char **argv, GoalReporter::Layout layout,
+	  GoalReporter::Summary summary)
 {
 	bool color = isatty(STDOUT_FILENO);
 
@@ -33,8 +37,9 @@ bench_run(int argc, char **argv)
 	benchmark::Initialize(&argc, argv);
 	if (benchmark::ReportUnrecognizedArguments(argc, argv))
 		return 1;
-	Reporter reporter(color ? benchmark::ConsoleReporter::OO_ColorTabular :
-				  benchmark::ConsoleReporter::OO_Tabular);
+	GoalReporter reporter(color ? benchmark::ConsoleReporter::OO_ColorTabular
+				    : benchmark::ConsoleReporter::OO_Tabular,
+			      layout, summary);
 	benchmark::RunSpecifiedBenchmarks(&reporter);
 	benchmark::Shutdown();
 	return 0;
