@@ -13,7 +13,7 @@
 // Requests are actual GETs with an allowed Origin, built at run time.
 // Policy "api" (max_age 600) is cached by corsd; policy "nocache" is the
 // same with max_age 0, so its answers are never cached and every request
-// crosses the ring.  Latencies are per-call clock_gettime(MONOTONIC)
+// crosses a slot.  Latencies are per-call clock_gettime(MONOTONIC)
 // differences (~25 ns a read on kvm-clock), except the cache hit, which
 // is timed in batches of 16 calls (p50 of batch means) so that the clock
 // does not weigh on a ~30 ns figure.  Counters p50_ns/p99_ns are per

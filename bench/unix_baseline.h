@@ -1,6 +1,6 @@
 /*
  * unix_baseline.h - the AF_UNIX baseline of bench_ipc: what a user without
- * corsd's shared-memory ring would run.  A forked server process takes one
+ * corsd's shared-memory slots would run.  A forked server process takes one
  * connection at a time on a SOCK_SEQPACKET socket, blocks in recv(),
  * decides with the engine on the same policy as corsd, and sends the
  * answer back.

@@ -88,7 +88,7 @@ make_request(struct corsd_request *r, char *buf, size_t size, int worker,
 	if (o < 5) {
 		r->origin.p = origins[o];
 	} else {
-		/* Distinct origins: misses that must go through the ring. */
+		/* Distinct origins: misses that must go through a slot. */
 		snprintf(buf, size, "https://w%d-%u.example.org", worker, i);
 		r->origin.p = buf;
 	}
@@ -499,12 +499,12 @@ str_of(const char *p)
 }
 
 /*
- * Requests whose fields sit at and past their bounds cross the ring with
+ * Requests whose fields sit at and past their bounds cross a slot with
  * every byte in place: the request is packed, so a length or an offset
  * off by one would move the fields after it.
  */
 static void
-test_fields_at_their_bounds_cross_the_ring_intact(void **state)
+test_fields_at_their_bounds_cross_the_slot_intact(void **state)
 {
 	static char origin[CORSD_ORIGIN_MAX + 2], acrh[CORSD_ACRH_MAX + 2];
 	static char token[CORSD_METHOD_MAX + 2],
@@ -590,7 +590,7 @@ test_fields_at_their_bounds_cross_the_ring_intact(void **state)
 	r.policy.len = CORSD_POLICY_NAME_MAX + 1;
 	ask_both(c, &r, &got);
 
-	/* Every one of them was a miss, answered through the ring. */
+	/* Every one of them was a miss, answered through its slot. */
 	assert_true(daemon_control(&d, "stats", stats, sizeof(stats)));
 	assert_true(json_field(stats, "workers.misses") >= 10);
 	assert_int_equal(json_field(stats, "bad_requests"), 0);
@@ -773,7 +773,7 @@ main(void)
 			test_sigkill_of_workers_stalls_nobody_and_slots_come_back,
 			start_a, stop_daemon),
 		cmocka_unit_test_setup_teardown(
-			test_fields_at_their_bounds_cross_the_ring_intact,
+			test_fields_at_their_bounds_cross_the_slot_intact,
 			start_a, stop_daemon),
 		cmocka_unit_test_setup_teardown(
 			test_random_bytes_in_a_slot_cannot_hurt_corsd, start_a,
