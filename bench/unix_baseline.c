@@ -3,9 +3,9 @@
  * unix_baseline.h).
  *
  * Layer: bench (C17).  Rule: the request travels in struct
- * corsd_wire_request, checked on receipt as corsd checks a slot (present
- * bits, each length within corsd_wire_max(), all within what arrived);
- * input from the socket is answered, never asserted.
+ * corsd_wire_request, packed and checked by the same corsd_wire_pack()
+ * and corsd_wire_unpack() (ipc/abi_int.h) that the client and corsd use
+ * for a slot; input from the socket is answered, never asserted.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -25,51 +25,14 @@
 static size_t
 encode(const struct corsd_request *r, struct corsd_wire_request *w)
 {
-	const struct corsd_str *f[CORSD_WIRE__COUNT] = {
-		&r->policy, &r->method, &r->origin,
-		&r->acrm,   &r->acrh,	&r->acrpn,
-	};
-	size_t off = 0;
-
-	memset(w, 0, WIRE_HDR);
-	for (int i = 0; i < CORSD_WIRE__COUNT; i++) {
-		if (!f[i]->p)
-			continue;
-		w->present |= (uint16_t)(1u << i);
-		w->len[i] = (uint16_t)f[i]->len;
-		memcpy(w->bytes + off, f[i]->p, f[i]->len);
-		off += f[i]->len;
-	}
-	return WIRE_HDR + off;
+	return WIRE_HDR + corsd_wire_pack(w, r);
 }
 
 /* Point @r into the @n bytes of @w; false when they are not a request. */
 static bool
 decode(const struct corsd_wire_request *w, size_t n, struct corsd_request *r)
 {
-	struct corsd_str *f[CORSD_WIRE__COUNT] = {
-		&r->policy, &r->method, &r->origin,
-		&r->acrm,   &r->acrh,	&r->acrpn,
-	};
-	size_t off = 0;
-
-	if (n < WIRE_HDR || w->present >> CORSD_WIRE__COUNT)
-		return false;
-	n -= WIRE_HDR;
-	for (int i = 0; i < CORSD_WIRE__COUNT; i++) {
-		if (!(w->present & (1u << i))) {
-			f[i]->p = NULL;
-			f[i]->len = 0;
-			continue;
-		}
-		if (w->len[i] > corsd_wire_max((enum corsd_wire_field)i) ||
-		    w->len[i] > n - off)
-			return false;
-		f[i]->p = w->bytes + off;
-		f[i]->len = w->len[i];
-		off += w->len[i];
-	}
-	return true;
+	return n >= WIRE_HDR && corsd_wire_unpack(w, n - WIRE_HDR, r) >= 0;
 }
 
 /* The server process: one connection at a time, blocking recv, decide,

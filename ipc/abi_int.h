@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "corsd_types.h"
 
@@ -237,6 +238,75 @@ corsd_wire_max(enum corsd_wire_field f)
 		CORSD_WIRE_ACRH_MAX,   CORSD_WIRE_ACRPN_MAX,
 	};
 	return max[f];
+}
+
+/*
+ * corsd_wire_pack() - pack @r into @w: the present fields back to back in
+ * enum order.  @r must be clipped to the wire bounds first
+ * (corsd_wire_clip()), so everything fits.  The one writer of the
+ * format: the client library writes its slot with it, the benchmarks'
+ * AF_UNIX baseline its messages.
+ * Return: the bytes of w->bytes used.
+ */
+static inline size_t
+corsd_wire_pack(struct corsd_wire_request *w, const struct corsd_request *r)
+{
+	const struct corsd_str *f[CORSD_WIRE__COUNT] = {
+		&r->policy, &r->method, &r->origin,
+		&r->acrm,   &r->acrh,	&r->acrpn,
+	};
+	uint16_t present = 0;
+	size_t off = 0;
+
+	for (int i = 0; i < CORSD_WIRE__COUNT; i++) {
+		if (!f[i]->p) {
+			w->len[i] = 0;
+			continue;
+		}
+		present |= (uint16_t)(1u << i);
+		w->len[i] = (uint16_t)f[i]->len;
+		memcpy(w->bytes + off, f[i]->p, f[i]->len);
+		off += f[i]->len;
+	}
+	w->present = present;
+	return off;
+}
+
+/*
+ * corsd_wire_unpack() - point @r's fields into w->bytes as @w's header
+ * says.  The header is untrusted: unknown present bits, a length past
+ * its field's bound, or fields past the @avail bytes of w->bytes that
+ * are there make it no request.  The one reader of the format: corsd
+ * reads slots with it (after copying the header out of shared memory),
+ * the AF_UNIX baseline its messages.
+ * Return: the bytes of w->bytes the fields take, or -1.
+ */
+static inline long
+corsd_wire_unpack(const struct corsd_wire_request *w, size_t avail,
+		  struct corsd_request *r)
+{
+	struct corsd_str *f[CORSD_WIRE__COUNT] = {
+		&r->policy, &r->method, &r->origin,
+		&r->acrm,   &r->acrh,	&r->acrpn,
+	};
+	size_t off = 0;
+
+	if (w->present >> CORSD_WIRE__COUNT)
+		return -1;
+	for (int i = 0; i < CORSD_WIRE__COUNT; i++) {
+		if (!(w->present & (1u << i))) {
+			f[i]->p = NULL;
+			f[i]->len = 0;
+			continue;
+		}
+		if (w->len[i] > corsd_wire_max((enum corsd_wire_field)i) ||
+		    w->len[i] > avail - off)
+			return -1;
+		f[i]->p = w->bytes + off;
+		f[i]->len = w->len[i];
+		off += w->len[i];
+	}
+	return (long)off;
 }
 
 #endif /* CORSD_ABI_INT_H */

@@ -281,22 +281,6 @@ attached_and_live(struct corsd_client *c, uint64_t now_ms)
 	return true;
 }
 
-/* Append field @f at @off (see struct corsd_wire_request); return the
- * offset of the next one. */
-static size_t
-write_field(struct corsd_wire_request *w, size_t off, enum corsd_wire_field f,
-	    struct corsd_str s)
-{
-	if (!s.p) {
-		w->len[f] = 0;
-		return off;
-	}
-	w->present |= (uint16_t)(1u << f);
-	w->len[f] = (uint16_t)s.len;
-	memcpy(w->bytes + off, s.p, s.len);
-	return off + s.len;
-}
-
 static unsigned
 lat_bucket(uint64_t ns)
 {
@@ -333,15 +317,8 @@ round_trip(struct corsd_client *c, const struct corsd_request *r,
 	uint64_t bit = 1ull << (c->slot_idx % CORSD_PENDING_BITS);
 	uint32_t seq, rep;
 	uint16_t nh, bl;
-	size_t off = 0;
 
-	s->req.present = 0;
-	off = write_field(&s->req, off, CORSD_WIRE_POLICY, r->policy);
-	off = write_field(&s->req, off, CORSD_WIRE_METHOD, r->method);
-	off = write_field(&s->req, off, CORSD_WIRE_ORIGIN, r->origin);
-	off = write_field(&s->req, off, CORSD_WIRE_ACRM, r->acrm);
-	off = write_field(&s->req, off, CORSD_WIRE_ACRH, r->acrh);
-	write_field(&s->req, off, CORSD_WIRE_ACRPN, r->acrpn);
+	corsd_wire_pack(&s->req, r);
 	seq = atomic_load_explicit(&s->req_seq, memory_order_relaxed) + 1;
 	/* R1: the request bytes above are visible before the new seq. */
 	atomic_store_explicit(&s->req_seq, seq, memory_order_release);

@@ -234,31 +234,16 @@ static int
 copy_request(struct corsd_slot *sl, uint32_t seq, struct corsd_wire_request *w,
 	     struct corsd_request *r)
 {
-	struct corsd_str *f[CORSD_WIRE__COUNT] = {
-		&r->policy, &r->method, &r->origin,
-		&r->acrm,   &r->acrh,	&r->acrpn,
-	};
-	size_t off = 0;
+	long n;
 	int rc = 0;
 
 	memcpy(w, &sl->req, offsetof(struct corsd_wire_request, bytes));
-	if (w->present >> CORSD_WIRE__COUNT)
+	/* Each field within its bound, so all fit in bytes[]. */
+	n = corsd_wire_unpack(w, sizeof(w->bytes), r);
+	if (n < 0)
 		rc = -CORSD_EINVAL;
-	for (int i = 0; i < CORSD_WIRE__COUNT && !rc; i++) {
-		if (!(w->present & (1u << i))) {
-			f[i]->p = NULL;
-			f[i]->len = 0;
-			continue;
-		}
-		/* Each field within its bound, so all fit in bytes[]. */
-		if (w->len[i] > corsd_wire_max((enum corsd_wire_field)i))
-			rc = -CORSD_EINVAL;
-		f[i]->p = w->bytes + off;
-		f[i]->len = w->len[i];
-		off += w->len[i];
-	}
-	if (!rc)
-		memcpy(w->bytes, sl->req.bytes, off);
+	else
+		memcpy(w->bytes, sl->req.bytes, (size_t)n);
 	/* F2: the copies above happen before this re-check. */
 	CORSD_FENCE(memory_order_acquire);
 	if (atomic_load_explicit(&sl->req_seq, memory_order_relaxed) != seq)
