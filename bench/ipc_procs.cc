@@ -2,7 +2,7 @@
 //
 // Layer: bench (C++).  Rule: one table of children and one of corsd
 // instances; procs_stop_all() walks both with async-signal-safe calls
-// only (kill, waitpid, nanosleep, unlink, rmdir, shm_unlink).
+// only (kill, waitpid, nanosleep, unlink, rmdir).
 
 #include "ipc_procs.h"
 
@@ -55,12 +55,13 @@ reap(pid_t pid, int sig, unsigned grace_ms)
 	waitpid(pid, NULL, 0);
 }
 
-// Remove what a corsd of @d may have left: its runtime directory's files
-// and, were it killed, its segments.  Only async-signal-safe calls.
+// Remove what a corsd of @d may have left in its runtime directory: its
+// files and, were it killed, its segments.  Only async-signal-safe calls.
 void
 daemon_remove(struct daemon *d)
 {
-	static const char *const suffix[] = { ".lock", ".sock" };
+	static const char *const suffix[] = { ".lock", ".sock", ".cache",
+					       ".slots" };
 	char p[256];
 	size_t n;
 
@@ -82,14 +83,6 @@ daemon_remove(struct daemon *d)
 		unlink(p);
 	}
 	rmdir(d->rundir);
-	for (const char *what : { ".cache", ".slots" }) {
-		size_t il = std::strlen(d->instance), wl = std::strlen(what);
-
-		std::memcpy(p, "/corsd.", 7);
-		std::memcpy(p + 7, d->instance, il);
-		std::memcpy(p + 7 + il, what, wl + 1);
-		shm_unlink(p);
-	}
 	d->rundir[0] = '\0';
 }
 

@@ -5,14 +5,17 @@
  * width fields and offsets only, never pointers; sizes and offsets are
  * pinned with _Static_assert and any change bumps CORSD_ABI_VERSION.
  *
- * Two segments, because they have different writers:
+ * Two segments, because they have different writers.  Both are files in
+ * corsd's own runtime directory (os.h), which only corsd's user can
+ * write: a worker maps them only after checking that (SECURITY.md).
  *
- *   /dev/shm/corsd.<instance>.cache   0640, written by corsd alone and
- *       mapped PROT_READ by workers: the daemon's identity (epoch, pid,
- *       state), the policy generation, geometry, and the decision cache.
- *       A worker can neither forge an answer nor fake the daemon's state.
+ *   <rundir>/<instance>.cache   0640, written by corsd alone and mapped
+ *       PROT_READ by workers: the daemon's identity (epoch, pid, start
+ *       time, state), the policy generation, geometry, and the decision
+ *       cache.  A worker can neither forge an answer nor fake the
+ *       daemon's state.
  *
- *   /dev/shm/corsd.<instance>.slots   0660: one request slot per worker
+ *   <rundir>/<instance>.slots   0660: one request slot per worker
  *       (single producer, single consumer) and the doorbell.  Everything
  *       here is untrusted input to corsd: corsd keeps its own copy of the
  *       geometry and copies, bounds and validates whatever it reads.

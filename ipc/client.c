@@ -19,6 +19,8 @@
  *      corsd_server_open(): the header a magic guards is complete.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -29,15 +31,18 @@
 #include "corsd_client.h"
 #include "os.h"
 
-#define CLIENT_SPIN_NS	30000u /* spin this long before sleeping */
-#define CLIENT_PAUSE_NS 2000u  /* of which this long without yielding */
-#define CLIENT_RETRY_MS 20u    /* re-attach attempts at most this often */
-#define CLIENT_STALE_MS 1000u  /* a tick older than this: corsd is gone */
-#define CLIENT_CHECK_MS 50u    /* look for a new or dead corsd this often */
+#define CLIENT_SPIN_NS	     30000u /* spin this long before sleeping */
+#define CLIENT_PAUSE_NS	     2000u  /* of which this long without yielding */
+#define CLIENT_RETRY_MS	     20u    /* re-attach attempts at most this often */
+#define CLIENT_STALE_MS	     1000u  /* a tick older than this: corsd is gone */
+#define CLIENT_CHECK_MS	     50u /* look for a new or dead corsd this often */
+#define CORSD_CLIENT_WHY_MAX 320
 
 struct corsd_client {
 	char cache_name[CORSD_SHM_NAME_MAX];
 	char slots_name[CORSD_SHM_NAME_MAX];
+	char lock_name[CORSD_SHM_NAME_MAX];
+	uid_t owner; /* corsd's uid: the segments must be its */
 	unsigned timeout_ms;
 	pid_t pid;
 	uint64_t start;
@@ -53,6 +58,8 @@ struct corsd_client {
 	uint64_t epoch;
 
 	bool suspect; /* corsd missed a deadline */
+	/* Why the last attach failed ("" when attached): corsd_client_why(). */
+	char why[CORSD_CLIENT_WHY_MAX];
 	uint64_t next_try_ms;
 	uint64_t next_check_ms; /* next look at who is behind the name */
 };
@@ -108,7 +115,25 @@ claim_slot(struct corsd_client *c)
 	return false;
 }
 
-/* Map both segments and claim a slot; on any failure stay detached. */
+/* One line into c->why, cut to fit. */
+static void __attribute__((format(printf, 2, 3)))
+set_why(struct corsd_client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Map both segments and claim a slot; on any failure stay detached, with
+ * the reason in c->why.  Provenance first (SECURITY.md): the files must
+ * be corsd's user's, in its own directory (corsd_os_shm_open()), and the
+ * header must name the live process that holds the instance lock, with
+ * its start time (a start time of 0 never passes: it would skip the
+ * check that the pid was not reused).
+ */
 static int
 attach(struct corsd_client *c)
 {
@@ -116,11 +141,17 @@ attach(struct corsd_client *c)
 	void *map;
 	size_t size;
 	uint64_t ino, sino;
+	pid_t holder;
 	int rc;
 
-	rc = corsd_os_shm_open(c->cache_name, false, &map, &size, &ino);
-	if (rc)
-		return rc;
+	rc = corsd_os_shm_open(c->cache_name, false, c->owner, &map, &size,
+			       &ino, c->why, sizeof(c->why));
+	if (rc) {
+		if (rc == -CORSD_EUNAVAIL)
+			set_why(c, "corsd is not running (no '%s')",
+				c->cache_name);
+		return rc == -CORSD_EPERM ? rc : -CORSD_EUNAVAIL;
+	}
 	h = map;
 	c->cache = h;
 	c->cache_size = size;
@@ -128,18 +159,36 @@ attach(struct corsd_client *c)
 	/* A0: pairs with R0, the magic corsd stores last. */
 	if (size < sizeof(*h) ||
 	    atomic_load_explicit(&h->magic, memory_order_acquire) !=
-		    CORSD_CACHE_MAGIC)
+		    CORSD_CACHE_MAGIC) {
+		set_why(c, "'%s' is not ready yet", c->cache_name);
 		goto unavail;
+	}
+	if (h->abi_version != CORSD_ABI_VERSION || h->hdr_size != sizeof(*h) ||
+	    h->segment_size != size) {
+		set_why(c, "'%s' has ABI version %u, this worker speaks %u",
+			c->cache_name, (unsigned)h->abi_version,
+			CORSD_ABI_VERSION);
+		goto unavail;
+	}
 	/* A SIGKILLed corsd leaves its segments behind, still saying
 	 * SERVING: its cached answers must not outlive it. */
-	if (h->abi_version != CORSD_ABI_VERSION || h->hdr_size != sizeof(*h) ||
-	    h->segment_size != size ||
-	    atomic_load_explicit(&h->state, memory_order_acquire) ==
+	holder = corsd_os_lock_pid(c->lock_name, c->owner);
+	if (atomic_load_explicit(&h->state, memory_order_acquire) ==
 		    CORSD_STATE_STOPPED ||
-	    !corsd_os_pid_alive((pid_t)h->daemon_pid, h->daemon_start))
+	    h->daemon_start == 0 ||
+	    !corsd_os_pid_alive((pid_t)h->daemon_pid, h->daemon_start) ||
+	    holder != (pid_t)h->daemon_pid) {
+		set_why(c, "'%s' was made by pid %u, which is %s",
+			c->cache_name, (unsigned)h->daemon_pid,
+			h->daemon_start == 0 ? "not identified (start time 0)"
+			: holder != (pid_t)h->daemon_pid
+				? "not the holder of the instance lock"
+				: "gone or stopped");
 		goto unavail;
+	}
 
-	rc = corsd_os_shm_open(c->slots_name, true, &map, &size, &sino);
+	rc = corsd_os_shm_open(c->slots_name, true, c->owner, &map, &size,
+			       &sino, c->why, sizeof(c->why));
 	if (rc)
 		goto unavail;
 	c->slots = map;
@@ -153,15 +202,41 @@ attach(struct corsd_client *c)
 	    h->slots_nslots > CORSD_SLOTS_MAX ||
 	    h->slots_slot_size < sizeof(struct corsd_slot) ||
 	    h->slots_off + (uint64_t)h->slots_nslots * h->slots_slot_size >
-		    size ||
-	    !claim_slot(c))
+		    size) {
+		set_why(c, "'%s' does not match its cache segment",
+			c->slots_name);
 		goto unavail;
+	}
+	if (!claim_slot(c)) {
+		set_why(c, "every slot of '%s' is taken", c->slots_name);
+		goto unavail;
+	}
 	c->epoch = h->epoch;
 	c->suspect = false;
+	c->why[0] = '\0';
 	return 0;
 unavail:
 	detach(c);
 	return -CORSD_EUNAVAIL;
+}
+
+/* corsd's uid: $CORSD_DAEMON_UID (a number), else root. */
+static int
+daemon_uid(uid_t *uid)
+{
+	const char *v = getenv("CORSD_DAEMON_UID");
+	unsigned long n;
+	char *end;
+
+	*uid = 0;
+	if (!v || !v[0])
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (*end || errno || n >= (uid_t)-1)
+		return -CORSD_EINVAL;
+	*uid = (uid_t)n;
+	return 0;
 }
 
 static bool
@@ -184,10 +259,13 @@ corsd_client_open(const char *instance, unsigned timeout_ms, int *err)
 		rc = -CORSD_ENOMEM;
 		goto fail;
 	}
-	if (corsd_os_shm_name(c->cache_name, sizeof(c->cache_name), instance,
-			      "cache") ||
-	    corsd_os_shm_name(c->slots_name, sizeof(c->slots_name), instance,
-			      "slots")) {
+	if (corsd_os_instance_path(c->cache_name, sizeof(c->cache_name), NULL,
+				   instance, "cache") ||
+	    corsd_os_instance_path(c->slots_name, sizeof(c->slots_name), NULL,
+				   instance, "slots") ||
+	    corsd_os_instance_path(c->lock_name, sizeof(c->lock_name), NULL,
+				   instance, "lock") ||
+	    daemon_uid(&c->owner) != 0) {
 		free(c);
 		goto fail;
 	}
@@ -220,6 +298,12 @@ corsd_client_close(struct corsd_client *c)
 		return;
 	detach(c);
 	free(c);
+}
+
+CORSD_API const char *
+corsd_client_why(const struct corsd_client *c)
+{
+	return c ? c->why : "";
 }
 
 CORSD_API uint64_t

@@ -1,6 +1,7 @@
 /*
- * os.c - Linux specifics behind ipc/os.h: futexes, POSIX shared memory,
- * permissions, clocks, process liveness, randomness.
+ * os.c - Linux specifics behind ipc/os.h: futexes, shared-memory files
+ * in the runtime directory and their provenance, permissions, clocks,
+ * process liveness, randomness.
  *
  * Layer: ipc.  Linked into both the client library (a worker) and the
  * daemon, so nothing here allocates after setup or logs.
@@ -12,6 +13,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,13 +81,23 @@ corsd_os_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+const char *
+corsd_os_rundir(void)
+{
+	const char *d = getenv("CORSD_RUNDIR");
+
+	return d && d[0] ? d : CORSD_RUNDIR_DEFAULT;
+}
+
 int
-corsd_os_shm_name(char *buf, size_t size, const char *instance,
-		  const char *what)
+corsd_os_instance_path(char *buf, size_t size, const char *rundir,
+		       const char *instance, const char *what)
 {
 	size_t n = 0;
 	int len;
 
+	if (!rundir)
+		rundir = corsd_os_rundir();
 	if (!instance || !instance[0])
 		instance = "default";
 	for (; instance[n]; n++) {
@@ -96,58 +108,154 @@ corsd_os_shm_name(char *buf, size_t size, const char *instance,
 		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
 			return -CORSD_EINVAL;
 	}
-	len = snprintf(buf, size, "/corsd.%s.%s", instance, what);
+	len = snprintf(buf, size, "%s/%s.%s", rundir, instance, what);
 	if (len < 0 || (size_t)len >= size)
 		return -CORSD_EINVAL;
 	return 0;
 }
 
 int
-corsd_os_shm_create(const char *name, size_t size, mode_t mode, gid_t gid,
+corsd_os_shm_create(const char *path, size_t size, mode_t mode, gid_t gid,
 		    void **map)
 {
 	void *p;
 	int fd;
 
-	/* The caller holds the instance lock, so a segment of this name is
-	 * a dead daemon's: unlinking it leaves workers still mapping it
-	 * with their old copy, and they notice the new inode. */
-	shm_unlink(name);
-	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* The caller holds the instance lock, so a file at this path is a
+	 * dead daemon's: unlinking it leaves workers still mapping it
+	 * with their old copy, and they notice the new inode.  O_EXCL and
+	 * O_NOFOLLOW: whatever is there now is replaced, never followed. */
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
 	if (fd < 0)
 		return errno == EACCES ? -CORSD_EPERM : -CORSD_EIO;
 	if ((gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) != 0) ||
 	    fchmod(fd, mode) != 0 || ftruncate(fd, (off_t)size) != 0) {
 		close(fd);
-		shm_unlink(name);
+		unlink(path);
 		return -CORSD_EPERM;
 	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED) {
-		shm_unlink(name);
+		unlink(path);
 		return -CORSD_ENOMEM;
 	}
 	*map = p;
 	return 0;
 }
 
-int
-corsd_os_shm_open(const char *name, bool writable, void **map, size_t *size,
-		  uint64_t *ino)
+static void __attribute__((format(printf, 3, 4)))
+say(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+}
+
+/* Split @path into its directory (opened, O_DIRECTORY) and its last
+ * component; -1 when it has no '/' or the directory cannot be opened. */
+static int
+open_parent(const char *path, const char **base)
+{
+	char dir[CORSD_SHM_NAME_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash || !slash[1])
+		return -1;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= sizeof(dir))
+		return -1;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	*base = slash + 1;
+	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* The provenance rules of corsd_os_shm_open() for the directory of @dfd
+ * and the file of @fd; 0 or -CORSD_EPERM with @why. */
+static int
+check_owned(int dfd, int fd, const char *path, uid_t owner, mode_t no_write,
+	    char *why, size_t why_size)
 {
 	struct stat st;
-	void *p;
-	int fd;
 
-	fd = shm_open(name, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
-	if (fd < 0)
-		return errno == ENOENT	 ? -CORSD_EUNAVAIL
-		       : errno == EACCES ? -CORSD_EPERM
-					 : -CORSD_EIO;
-	if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+	if (fstat(dfd, &st) != 0)
+		return -CORSD_EPERM;
+	if (st.st_uid != owner) {
+		say(why, why_size,
+		    "the directory of '%s' is owned by uid %u, not corsd's "
+		    "uid %u",
+		    path, (unsigned)st.st_uid, (unsigned)owner);
+		return -CORSD_EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		say(why, why_size,
+		    "the directory of '%s' is writable by %s (mode %04o)", path,
+		    st.st_mode & S_IWOTH ? "others" : "its group",
+		    (unsigned)(st.st_mode & 07777));
+		return -CORSD_EPERM;
+	}
+	if (fstat(fd, &st) != 0)
+		return -CORSD_EPERM;
+	if (!S_ISREG(st.st_mode)) {
+		say(why, why_size, "'%s' is not a regular file", path);
+		return -CORSD_EPERM;
+	}
+	if (st.st_uid != owner) {
+		say(why, why_size,
+		    "'%s' is owned by uid %u, not corsd's uid %u", path,
+		    (unsigned)st.st_uid, (unsigned)owner);
+		return -CORSD_EPERM;
+	}
+	if (st.st_mode & no_write) {
+		say(why, why_size, "'%s' is writable by %s (mode %04o)", path,
+		    st.st_mode & S_IWOTH ? "others" : "its group",
+		    (unsigned)(st.st_mode & 07777));
+		return -CORSD_EPERM;
+	}
+	return 0;
+}
+
+int
+corsd_os_shm_open(const char *path, bool writable, uid_t owner, void **map,
+		  size_t *size, uint64_t *ino, char *why, size_t why_size)
+{
+	const char *base;
+	struct stat st;
+	void *p;
+	int dfd, fd, rc;
+
+	dfd = open_parent(path, &base);
+	if (dfd < 0) {
+		say(why, why_size, "no directory '%s' (%s)", path,
+		    strerror(errno));
+		return errno == ENOENT ? -CORSD_EUNAVAIL : -CORSD_EPERM;
+	}
+	fd = openat(dfd, base,
+		    (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		rc = errno == ENOENT ? -CORSD_EUNAVAIL : -CORSD_EPERM;
+		say(why, why_size, "cannot open '%s': %s", path,
+		    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		close(dfd);
+		return rc;
+	}
+	/* The slots are the group's to write, the cache corsd's alone. */
+	rc = check_owned(dfd, fd, path, owner,
+			 writable ? S_IWOTH : S_IWGRP | S_IWOTH, why, why_size);
+	close(dfd);
+	if (rc || fstat(fd, &st) != 0 || st.st_size <= 0) {
+		if (!rc)
+			say(why, why_size, "'%s' is empty", path);
 		close(fd);
-		return -CORSD_EUNAVAIL;
+		return rc ? rc : -CORSD_EUNAVAIL;
 	}
 	p = mmap(NULL, (size_t)st.st_size,
 		 PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
@@ -161,21 +269,44 @@ corsd_os_shm_open(const char *name, bool writable, void **map, size_t *size,
 }
 
 uint64_t
-corsd_os_shm_ino(const char *name)
+corsd_os_shm_ino(const char *path)
 {
-	char path[128];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/dev/shm%s", name);
 	if (stat(path, &st) != 0)
 		return 0;
 	return (uint64_t)st.st_ino;
 }
 
 void
-corsd_os_shm_unlink(const char *name)
+corsd_os_shm_unlink(const char *path)
 {
-	shm_unlink(name);
+	unlink(path);
+}
+
+pid_t
+corsd_os_lock_pid(const char *path, uid_t owner)
+{
+	char buf[32];
+	struct stat st;
+	ssize_t n;
+	long pid;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner) {
+		close(fd);
+		return 0;
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtol(buf, NULL, 10);
+	return pid > 0 && pid <= INT32_MAX ? (pid_t)pid : 0;
 }
 
 uint64_t

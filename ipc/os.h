@@ -59,30 +59,57 @@ corsd_os_cpu_relax(void)
 #endif
 }
 
-/* Room for "/corsd.<instance>.<what>" with the longest instance name,
- * the longest <what> ("slots") and the NUL. */
-#define CORSD_SHM_NAME_MAX 64
+/*
+ * An instance's files live in its runtime directory: the lock, the
+ * control socket and the two shared-memory segments, as
+ * "<rundir>/<instance>.<what>".  The directory is corsd's own (created
+ * 0750 by corsd, never writable by the group or others), so nobody but
+ * corsd's user can put a file there: that is what makes a segment found
+ * there corsd's (DESIGN.md section 5, SECURITY.md).
+ */
+#define CORSD_RUNDIR_DEFAULT "/run/corsd"
+/* Room for "<rundir>/<instance>.<what>": the socket path bounds the
+ * rundir to ~100 bytes, the instance name to 32. */
+#define CORSD_SHM_NAME_MAX 256
 
-/* "/corsd.<instance>.<what>" into buf; -CORSD_EINVAL for a bad instance
- * name (1-32 bytes of [A-Za-z0-9_-]). */
-int corsd_os_shm_name(char *buf, size_t size, const char *instance,
-		      const char *what);
+/* The runtime directory: $CORSD_RUNDIR, else CORSD_RUNDIR_DEFAULT. */
+const char *corsd_os_rundir(void);
+
+/* "<rundir>/<instance>.<what>" into buf (@rundir NULL: corsd_os_rundir());
+ * -CORSD_EINVAL for a bad instance name (1-32 bytes of [A-Za-z0-9_-],
+ * NULL or "" meaning "default") or a path that does not fit. */
+int corsd_os_instance_path(char *buf, size_t size, const char *rundir,
+			   const char *instance, const char *what);
 
 /*
- * Create a fresh segment (replacing a stale one of the same name), with
- * @mode and, when gid != (gid_t)-1, that group; sized and mapped
- * read-write.  The file mode is set with fchmod, so the umask cannot
- * widen or narrow it.
+ * Create a fresh segment file at @path (replacing a stale one: the
+ * caller holds the instance lock), with @mode and, when gid !=
+ * (gid_t)-1, that group; sized and mapped read-write.  The file mode is
+ * set with fchmod, so the umask cannot widen or narrow it.
  */
-int corsd_os_shm_create(const char *name, size_t size, mode_t mode, gid_t gid,
+int corsd_os_shm_create(const char *path, size_t size, mode_t mode, gid_t gid,
 			void **map);
-/* Map an existing segment; PROT_READ only unless @writable.  Returns its
- * size and inode (to notice a new corsd behind the same name). */
-int corsd_os_shm_open(const char *name, bool writable, void **map, size_t *size,
-		      uint64_t *ino);
-/* Inode of the segment now behind @name; 0 when there is none. */
-uint64_t corsd_os_shm_ino(const char *name);
-void corsd_os_shm_unlink(const char *name);
+
+/*
+ * Map the segment at @path, PROT_READ only unless @writable, after
+ * checking that it is what corsd's user made: its directory and the file
+ * owned by @owner and not writable by others (nor the directory by the
+ * group), a regular file reached without a symlink, and for a read-only
+ * segment not writable by the group either.  Returns its size and inode
+ * (to notice a new corsd behind the same path).
+ * Return: 0; -CORSD_EUNAVAIL when there is no such file (corsd is not
+ * running); -CORSD_EPERM when a check failed, with what was wrong in
+ * @why (which may be NULL); -CORSD_EIO, -CORSD_ENOMEM.
+ */
+int corsd_os_shm_open(const char *path, bool writable, uid_t owner, void **map,
+		      size_t *size, uint64_t *ino, char *why, size_t why_size);
+/* Inode of the file now at @path; 0 when there is none. */
+uint64_t corsd_os_shm_ino(const char *path);
+void corsd_os_shm_unlink(const char *path);
+
+/* The pid written in the instance lock file at @path (owned by @owner,
+ * no symlink), or 0 when there is none or the file is not @owner's. */
+pid_t corsd_os_lock_pid(const char *path, uid_t owner);
 
 /* Start time of @pid (field 22 of /proc/pid/stat), 0 if it has none. */
 uint64_t corsd_os_pid_start(pid_t pid);

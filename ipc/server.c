@@ -86,10 +86,10 @@ corsd_server_open(const struct corsd_server_config *cfg, int *err)
 		rc = -CORSD_ENOMEM;
 		goto fail;
 	}
-	if (corsd_os_shm_name(s->cache_name, sizeof(s->cache_name),
-			      cfg->instance, "cache") ||
-	    corsd_os_shm_name(s->slots_name, sizeof(s->slots_name),
-			      cfg->instance, "slots")) {
+	if (corsd_os_instance_path(s->cache_name, sizeof(s->cache_name),
+				   cfg->rundir, cfg->instance, "cache") ||
+	    corsd_os_instance_path(s->slots_name, sizeof(s->slots_name),
+				   cfg->rundir, cfg->instance, "slots")) {
 		free(s);
 		goto fail;
 	}

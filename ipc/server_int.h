@@ -31,7 +31,8 @@
 #define CORSD_CACHE_ENTRIES_MAX (1u << 20)
 
 struct corsd_server_config {
-	const char *instance;	/* validated by corsd_os_shm_name() */
+	const char *rundir;	/* corsd's own directory (os.h) */
+	const char *instance;	/* validated by corsd_os_instance_path() */
 	gid_t gid;		/* (gid_t)-1: the daemon's own group */
 	unsigned nslots;	/* 1..CORSD_SLOTS_MAX */
 	unsigned cache_entries; /* 1..CORSD_CACHE_ENTRIES_MAX, rounded up to

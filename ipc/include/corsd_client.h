@@ -47,7 +47,17 @@ struct corsd_client;
  * CORSD_VERDICT_UNAVAILABLE until corsd is there, and attaches (and
  * re-attaches after a corsd restart) by itself.
  *
- * Return: a handle, or NULL with @err set.
+ * Where and whose: the instance's segments are looked for in corsd's
+ * runtime directory, $CORSD_RUNDIR or else /run/corsd, and are used only
+ * when they are corsd's: the directory and the files owned by corsd's
+ * uid ($CORSD_DAEMON_UID, a number; else 0, root), none writable by
+ * others (the directory and the cache not by the group either), no
+ * symlink, and made by the live process that holds the instance lock.
+ * Anything else is treated as corsd not running; corsd_client_why()
+ * says what was wrong.  The environment is read here, once.
+ *
+ * Return: a handle, or NULL with @err set (-CORSD_EINVAL also for a
+ * $CORSD_DAEMON_UID that is not a number).
  */
 CORSD_API struct corsd_client *corsd_client_open(const char *instance,
 						 unsigned timeout_ms, int *err);
@@ -82,6 +92,16 @@ CORSD_API int corsd_client_set_timeout(struct corsd_client *c,
 
 /* Release the slot and the mappings.  corsd_client_close(NULL) is fine. */
 CORSD_API void corsd_client_close(struct corsd_client *c);
+
+/*
+ * corsd_client_why() - why the handle is not attached to corsd: "" while
+ * it is, else one line saying what the last attempt found, e.g. "corsd is
+ * not running (no '/run/corsd/default.cache')" or "'/run/corsd/
+ * default.cache' is owned by uid 65534, not corsd's uid 0".  The string
+ * belongs to the handle and changes with its next call; a caller that
+ * logs it should log it when it changes.
+ */
+CORSD_API const char *corsd_client_why(const struct corsd_client *c);
 
 /* The epoch of the corsd the handle is attached to; 0 when detached. */
 CORSD_API uint64_t corsd_client_epoch(const struct corsd_client *c);

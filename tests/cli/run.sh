@@ -683,7 +683,7 @@ run query --instance "nope$$" -p mdn --origin https://app.example.re \
 checks <<'EOF'
 rc  | =  | query: no corsd for the instance exits 1 | 1
 out | is | query: no corsd answers unavailable | verdict: unavailable
-err | re | query: no corsd is explained | did not answer within 100 ms
+err | re | query: no corsd is explained, with where it looked | is unavailable: corsd is not running \(no '.*/nope[0-9]+\.cache'\)
 EOF
 
 run stats --instance "$instance" --json
@@ -740,6 +740,16 @@ checks <<'EOF'
 rc  | =  | reload: no corsd exits 1 | 1
 err | re | reload: no corsd is explained | is not running
 EOF
+
+# corsd in the foreground has no parent waiting for its readiness byte: it
+# must not write one anywhere (a descriptor left at 0 once wrote it into
+# stdin).
+if grep -q "cannot report readiness" "$tmp/corsd.log"; then
+	fail "corsd --foreground: no readiness report without a parent" \
+		"$tmp/corsd.log"
+else
+	pass "corsd --foreground: no readiness report without a parent"
+fi
 
 # ---- the control-socket client against a stand-in corsd ----------------
 # A socket that answers one connection with a line of our choosing, so

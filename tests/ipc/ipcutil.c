@@ -43,9 +43,14 @@ daemon_prepare(struct daemon *d, const char *tag)
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->instance, sizeof(d->instance), "t%s%d", tag, (int)getpid());
-	snprintf(d->rundir, sizeof(d->rundir), "/tmp/corsd-test-%s.XXXXXX",
+	/* On tmpfs, as /run is on a real host: the segments are files in
+	 * the runtime directory. */
+	snprintf(d->rundir, sizeof(d->rundir), "%s/corsd-test-%s.XXXXXX",
+		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
 		 d->instance);
-	if (!mkdtemp(d->rundir))
+	/* 0755: workers of other users (the group tests) traverse it;
+	 * corsd refuses a directory the group or others may write. */
+	if (!mkdtemp(d->rundir) || chmod(d->rundir, 0755) != 0)
 		abort();
 	snprintf(d->policy, sizeof(d->policy), "%s/policy.yaml", d->rundir);
 	/* The tests live in build/<variant>/tests/; corsd beside them. */
@@ -80,15 +85,17 @@ daemon_write_policy(struct daemon *d, const char *text)
 static bool
 serving(struct daemon *d)
 {
-	char name[96];
+	char name[CORSD_SHM_NAME_MAX];
 	void *map;
 	size_t size;
 	uint64_t ino;
 	bool ok;
 	const struct corsd_cache_hdr *h;
 
-	corsd_os_shm_name(name, sizeof(name), d->instance, "cache");
-	if (corsd_os_shm_open(name, false, &map, &size, &ino))
+	corsd_os_instance_path(name, sizeof(name), d->rundir, d->instance,
+			       "cache");
+	if (corsd_os_shm_open(name, false, geteuid(), &map, &size, &ino, NULL,
+			      0))
 		return false;
 	h = map;
 	ok = size >= sizeof(*h) && h->magic == CORSD_CACHE_MAGIC &&

@@ -601,10 +601,11 @@ static void
 test_random_bytes_in_a_slot_cannot_hurt_corsd(void **state)
 {
 	pid_t bad, good[4];
-	char name[96], stats[8192];
+	char name[CORSD_SHM_NAME_MAX], stats[8192];
 
 	(void)state;
-	corsd_os_shm_name(name, sizeof(name), d.instance, "slots");
+	corsd_os_instance_path(name, sizeof(name), d.rundir, d.instance,
+			       "slots");
 	bad = fork_worker();
 	if (bad == 0) {
 		struct corsd_slots_hdr *h;
@@ -615,7 +616,8 @@ test_random_bytes_in_a_slot_cannot_hurt_corsd(void **state)
 		unsigned seed = (unsigned)getpid();
 		uint32_t mine;
 
-		if (corsd_os_shm_open(name, true, &map, &size, &ino))
+		if (corsd_os_shm_open(name, true, geteuid(), &map, &size, &ino,
+				      NULL, 0))
 			_exit(3);
 		h = map;
 		for (uint32_t i = 0; i < 128 && !sl; i++) {
@@ -688,7 +690,7 @@ test_cache_is_read_only_and_segments_carry_the_group(void **state)
 {
 	static const char *const args[] = {"--group", "65534", NULL};
 	struct daemon g;
-	char cache[96], slots[96], path[128];
+	char cache[CORSD_SHM_NAME_MAX], slots[CORSD_SHM_NAME_MAX];
 	struct stat st;
 	pid_t pid;
 
@@ -696,15 +698,15 @@ test_cache_is_read_only_and_segments_carry_the_group(void **state)
 	daemon_prepare(&g, "g");
 	daemon_write_policy(&g, policy_a);
 	assert_true(daemon_start(&g, args));
-	corsd_os_shm_name(cache, sizeof(cache), g.instance, "cache");
-	corsd_os_shm_name(slots, sizeof(slots), g.instance, "slots");
+	corsd_os_instance_path(cache, sizeof(cache), g.rundir, g.instance,
+			       "cache");
+	corsd_os_instance_path(slots, sizeof(slots), g.rundir, g.instance,
+			       "slots");
 
-	snprintf(path, sizeof(path), "/dev/shm%s", cache);
-	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(stat(cache, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	assert_int_equal(st.st_gid, 65534);
-	snprintf(path, sizeof(path), "/dev/shm%s", slots);
-	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(stat(slots, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0660);
 	assert_int_equal(st.st_gid, 65534);
 
@@ -718,7 +720,8 @@ test_cache_is_read_only_and_segments_carry_the_group(void **state)
 		/* cmocka catches SIGSEGV to report it; here it is the
 		 * expected end of the child. */
 		signal(SIGSEGV, SIG_DFL);
-		if (corsd_os_shm_open(cache, false, &map, &size, &ino))
+		if (corsd_os_shm_open(cache, false, geteuid(), &map, &size,
+				      &ino, NULL, 0))
 			_exit(3);
 		((volatile char *)map)[100] = 1;
 		_exit(0);
@@ -737,7 +740,7 @@ test_cache_is_read_only_and_segments_carry_the_group(void **state)
 
 		if (setgroups(1, &gid) || setgid(gid) || setuid(65534))
 			_exit(3);
-		if (shm_open(cache, O_RDWR, 0) >= 0 || errno != EACCES)
+		if (open(cache, O_RDWR) >= 0 || errno != EACCES)
 			_exit(4);
 		c = corsd_client_open(g.instance, 2000, NULL);
 		make_request(&r, buf, sizeof(buf), 7, 1);
@@ -747,10 +750,11 @@ test_cache_is_read_only_and_segments_carry_the_group(void **state)
 		_exit(answers_equal(&got, &want) ? 0 : 1);
 	}
 	assert_int_equal(wait_worker(pid), 0);
-	daemon_cleanup(&g);
 	/* A clean stop removes what corsd created. */
-	snprintf(path, sizeof(path), "/dev/shm%s", cache);
-	assert_int_equal(stat(path, &st), -1);
+	daemon_stop(&g);
+	assert_int_equal(stat(cache, &st), -1);
+	assert_int_equal(stat(slots, &st), -1);
+	daemon_cleanup(&g);
 }
 
 int

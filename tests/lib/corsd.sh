@@ -9,10 +9,14 @@
 #   h_corsd_init [INSTANCE [POLICY [RUNDIR]]]
 #                         T_INSTANCE (a unique name by default),
 #                         T_POLICY ($T_TMP/policy.yaml), CORSD_RUNDIR
-#                         ($T_TMP/run, exported and created), T_GROUP_ARGS
+#                         (exported, created 0755: a new directory in
+#                         /dev/shm when that is tmpfs, else $T_TMP/run;
+#                         nginx configs pass it on with
+#                         "env CORSD_RUNDIR;"), T_GROUP_ARGS
 #                         (--group T_WORKER_GROUP when workers run as
 #                         another user); at exit, once corsd is stopped,
-#                         the instance's /dev/shm segments are removed
+#                         the instance's segments (and a runtime directory
+#                         it made in /dev/shm) are removed
 #   h_policy TEXT         write T_POLICY atomically, as an editor would
 #   h_corsd_start         start $CORSD on T_POLICY (log: $T_TMP/corsd.log,
 #                         appended) and wait until it serves: its segment
@@ -41,13 +45,27 @@ T_POLICY=
 T_GROUP_ARGS=()
 T_CORSD_PID=
 T_CORSD_STOPPED_AT=0
+T_CORSD_RUNDIR_OWN=
 
 # shellcheck disable=SC2120 # every argument has a default
 h_corsd_init() {
 	T_INSTANCE=${1:-t$$-$RANDOM}
 	T_POLICY=${2:-$T_TMP/policy.yaml}
-	export CORSD_RUNDIR=${3:-$T_TMP/run}
-	mkdir -p "$CORSD_RUNDIR" || return 1
+	# On tmpfs when there is one, as /run is on a real host: the
+	# segments are files in it.  Not writable by group or others, or
+	# corsd refuses it and workers would not trust it.
+	if [ -n "${3:-}" ]; then
+		export CORSD_RUNDIR=$3
+		mkdir -p "$CORSD_RUNDIR" || return 1
+	elif [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+		CORSD_RUNDIR=$(mktemp -d /dev/shm/corsd-run.XXXXXX) || return 1
+		export CORSD_RUNDIR
+		T_CORSD_RUNDIR_OWN=$CORSD_RUNDIR
+	else
+		export CORSD_RUNDIR=$T_TMP/run
+		mkdir -p "$CORSD_RUNDIR" || return 1
+	fi
+	chmod 755 "$CORSD_RUNDIR" || return 1
 	T_GROUP_ARGS=()
 	[ -n "$T_WORKER_GROUP" ] && T_GROUP_ARGS=(--group "$T_WORKER_GROUP")
 	h_at_exit h_corsd_cleanup
@@ -57,8 +75,9 @@ h_corsd_init() {
 h_corsd_cleanup() {
 	h_corsd_stop TERM
 	# corsd removes them when it stops; a KILLed one could not.
-	rm -f "/dev/shm/corsd.$T_INSTANCE.cache" \
-		"/dev/shm/corsd.$T_INSTANCE.slots" 2>/dev/null
+	rm -f "$CORSD_RUNDIR/$T_INSTANCE.cache" \
+		"$CORSD_RUNDIR/$T_INSTANCE.slots" 2>/dev/null
+	[ -z "$T_CORSD_RUNDIR_OWN" ] || rm -rf "$T_CORSD_RUNDIR_OWN"
 }
 
 h_policy() {
@@ -66,7 +85,7 @@ h_policy() {
 }
 
 h_shm_ino() {
-	stat -c %i "/dev/shm/corsd.$T_INSTANCE.cache" 2>/dev/null || echo none
+	stat -c %i "$CORSD_RUNDIR/$T_INSTANCE.cache" 2>/dev/null || echo none
 }
 
 h_corsctl_has() {

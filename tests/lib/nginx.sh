@@ -126,6 +126,7 @@ master_process on;
 worker_processes 2;
 error_log logs/error.log info;
 pid logs/nginx.pid;
+env CORSD_RUNDIR;
 $(h_nginx_user_line)
 events { worker_connections 256; }
 http {

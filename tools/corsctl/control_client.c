@@ -3,8 +3,9 @@
  * one line to corsd's control socket, one JSON line back (the protocol is
  * written down at the top of tools/corsd/control.c), read with jansson.
  *
- * Layer: tools/corsctl.  The socket lives in $CORSD_RUNDIR, else
- * /run/corsd, as <instance>.sock, where corsd puts it.
+ * Layer: tools/corsctl.  The socket lives in corsd's runtime directory
+ * (corsd_os_rundir(): $CORSD_RUNDIR, else /run/corsd) as
+ * <instance>.sock, where corsd puts it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "../common/json_int.h"
 #include "answer_int.h"
 #include "control_client_int.h"
+#include "os.h"
 
 #define REPLY_MAX (256 * 1024)
 
@@ -25,14 +27,12 @@ static int
 ask(const char *instance, const char *what, char *buf, size_t size)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *dir = getenv("CORSD_RUNDIR");
+	const char *dir = corsd_os_rundir();
 	struct timeval tv = {30, 0};
 	size_t got = 0;
 	ssize_t n;
 	int fd, len;
 
-	if (!dir || !dir[0])
-		dir = "/run/corsd";
 	len = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", dir,
 		       instance);
 	if (len < 0 || (size_t)len >= sizeof(sa.sun_path)) {

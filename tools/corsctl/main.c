@@ -594,8 +594,9 @@ cmd_query(int argc, char **argv)
 	}
 	c = corsd_client_open(da.val[O_INSTANCE], (unsigned)timeout, &err);
 	if (!c) {
-		rc = usage_error("instance '%s' is not a valid name: 1-32 "
-				 "bytes of [A-Za-z0-9_-]",
+		rc = usage_error("instance '%s' is not a valid name (1-32 "
+				 "bytes of [A-Za-z0-9_-]), or CORSD_DAEMON_UID "
+				 "is not a number",
 				 da.val[O_INSTANCE] ? da.val[O_INSTANCE] : "");
 		goto out;
 	}
@@ -613,7 +614,13 @@ cmd_query(int argc, char **argv)
 	build_request(&da, arg_str(da.val[O_POLICY]), &req);
 	err = corsd_client_decide(c, &req, ans);
 	rc = print_answer(ans, da.seen[O_JSON]);
-	if (err == -CORSD_EUNAVAIL) {
+	if (err == -CORSD_EUNAVAIL && corsd_client_why(c)[0]) {
+		fprintf(stderr,
+			"corsctl: corsd instance '%s' is unavailable: %s\n",
+			da.val[O_INSTANCE] ? da.val[O_INSTANCE] : "default",
+			corsd_client_why(c));
+		rc = EXIT_FAILED;
+	} else if (err == -CORSD_EUNAVAIL) {
 		fprintf(stderr,
 			"corsctl: corsd instance '%s' did not answer within "
 			"%lu ms: is it running?\n",

@@ -40,7 +40,6 @@
 #include "watch_int.h"
 
 #define EXIT_USAGE	 2
-#define RUNDIR_DEFAULT	 "/run/corsd"
 #define READY_TIMEOUT_MS 60000
 
 enum {
@@ -79,6 +78,10 @@ static struct corsd_daemon daemon_state = {
 	.spin_us = 50,
 	.stop_fd = -1,
 	.server_lock = PTHREAD_MUTEX_INITIALIZER,
+	/* Not descriptor 0: nothing is open yet. */
+	.lock_fd = -1,
+	.ready_fd = -1,
+	.control = {.listen_fd = -1},
 };
 
 static void
@@ -110,7 +113,8 @@ usage(FILE *out)
 		"  --spin-us US         spin this long for work before "
 		"sleeping, 0-%u (default: 50)\n"
 		"\n"
-		"Runtime directory: $CORSD_RUNDIR, else " RUNDIR_DEFAULT ".\n"
+		"Runtime directory: $CORSD_RUNDIR, else " CORSD_RUNDIR_DEFAULT
+		".\n"
 		"SIGHUP reloads the policy; SIGTERM or SIGINT stops.\n",
 		CORSD_THREADS_MAX, CORSD_SLOTS_MAX, CORSD_CACHE_ENTRIES_MAX,
 		CORSD_CACHE_TTL_MAX_MS, CORSD_SPIN_US_MAX);
@@ -167,7 +171,7 @@ make_absolute(const char *path, char *buf, size_t size)
 static void
 parse_args(struct corsd_daemon *d, int argc, char **argv)
 {
-	char shm[64];
+	char shm[CORSD_SHM_NAME_MAX];
 	const char *rundir;
 	int c, n;
 
@@ -232,22 +236,24 @@ parse_args(struct corsd_daemon *d, int argc, char **argv)
 	d->policy_path = d->policy_abs;
 
 	if (!d->instance[0] ||
-	    corsd_os_shm_name(shm, sizeof(shm), d->instance, "cache") != 0)
+	    corsd_os_instance_path(shm, sizeof(shm), "/", d->instance,
+				   "cache") != 0)
 		usage_error("--instance: '%s' is not an instance name (1-32 "
 			    "characters of A-Z a-z 0-9 _ -)",
 			    d->instance);
 	if (d->group && corsd_os_group(d->group, &d->gid) != 0)
 		usage_error("--group: no group '%s'", d->group);
 
-	rundir = getenv("CORSD_RUNDIR");
-	if (!rundir || !rundir[0])
-		rundir = RUNDIR_DEFAULT;
+	rundir = corsd_os_rundir();
 	if (make_absolute(rundir, d->rundir, sizeof(d->rundir)))
 		usage_error("CORSD_RUNDIR: cannot make '%s' an absolute path",
 			    rundir);
 	n = snprintf(d->lock_path, sizeof(d->lock_path), "%s/%s.lock",
 		     d->rundir, d->instance);
 	if (n < 0 || (size_t)n >= sizeof(d->lock_path))
+		usage_error("runtime directory '%s': path too long", d->rundir);
+	if (corsd_os_instance_path(shm, sizeof(shm), d->rundir, d->instance,
+				   "slots") != 0)
 		usage_error("runtime directory '%s': path too long", d->rundir);
 	n = snprintf(d->sock_path, sizeof(d->sock_path), "%s/%s.sock",
 		     d->rundir, d->instance);
@@ -281,9 +287,35 @@ make_rundir(const struct corsd_daemon *d)
 			  d->rundir, strerror(errno));
 		return -1;
 	}
+	if (lstat(d->rundir, &st) == 0 && S_ISLNK(st.st_mode) &&
+	    stat(d->rundir, &st) != 0) {
+		corsd_log(LOG_ERR, "runtime directory '%s' is a dangling link",
+			  d->rundir);
+		return -1;
+	}
 	if (stat(d->rundir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		corsd_log(LOG_ERR, "runtime directory '%s' is not a directory",
 			  d->rundir);
+		return -1;
+	}
+	/* Workers trust what is in it because only corsd's user can write
+	 * there (SECURITY.md): a directory someone else owns, or may write
+	 * into, could hold their files under our names. */
+	if (st.st_uid != geteuid()) {
+		corsd_log(LOG_ERR,
+			  "runtime directory '%s' is owned by uid %u, not "
+			  "corsd's uid %u; refusing to use it (remove it, or "
+			  "give corsd its own with CORSD_RUNDIR)",
+			  d->rundir, (unsigned)st.st_uid, (unsigned)geteuid());
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		corsd_log(LOG_ERR,
+			  "runtime directory '%s' is writable by %s (mode "
+			  "%04o); refusing to use it (chmod go-w it)",
+			  d->rundir,
+			  st.st_mode & S_IWOTH ? "others" : "its group",
+			  (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	return 0;
@@ -359,65 +391,6 @@ release_lock(struct corsd_daemon *d)
 		corsd_log(LOG_WARNING, "cannot empty the lock file");
 	close(d->lock_fd);
 	d->lock_fd = -1;
-}
-
-/*
- * The pid of a live corsd that serves @name's segment, or 0.  Another
- * corsd of this instance in this runtime directory would hold our lock;
- * one found here is either dying (a zombie until reaped) or runs with
- * another runtime directory.
- */
-static pid_t
-segment_owner(const char *name)
-{
-	const struct corsd_cache_hdr *h;
-	uint64_t ino;
-	size_t size;
-	void *map;
-	pid_t pid = 0;
-
-	if (corsd_os_shm_open(name, false, &map, &size, &ino) != 0)
-		return 0;
-	h = map;
-	/* Acquire: pairs with the release store in
-	 * corsd_server_set_state(); the header was filled in before it. */
-	if (size >= sizeof(*h) && h->magic == CORSD_CACHE_MAGIC &&
-	    atomic_load_explicit(&h->state, memory_order_acquire) !=
-		    CORSD_STATE_STOPPED &&
-	    (pid_t)h->daemon_pid != getpid() &&
-	    corsd_os_pid_alive((pid_t)h->daemon_pid, h->daemon_start))
-		pid = (pid_t)h->daemon_pid;
-	munmap(map, size);
-	return pid;
-}
-
-/*
- * The segments are named after the instance alone, so a corsd of the same
- * instance under another CORSD_RUNDIR holds a different lock: refuse
- * rather than replace its segments under its workers.  A corsd that is
- * just dying gets 2 s to be gone.
- */
-static int
-check_segment_owner(const struct corsd_daemon *d)
-{
-	struct timespec pause = {.tv_nsec = 100 * 1000000};
-	char name[64];
-	pid_t pid = 0;
-	int i;
-
-	if (corsd_os_shm_name(name, sizeof(name), d->instance, "cache") != 0)
-		return 0;
-	for (i = 0; i < 20; i++) {
-		pid = segment_owner(name);
-		if (!pid)
-			return 0;
-		nanosleep(&pause, NULL);
-	}
-	corsd_log(LOG_ERR,
-		  "instance '%s' is already served by pid %ld (with another "
-		  "runtime directory?); refusing to replace its segment %s",
-		  d->instance, (long)pid, name);
-	return -1;
 }
 
 /* ---- daemonising ------------------------------------------------------ */
@@ -540,6 +513,7 @@ static int
 start(struct corsd_daemon *d)
 {
 	struct corsd_server_config cfg = {
+		.rundir = d->rundir,
 		.instance = d->instance,
 		.gid = d->gid,
 		.nslots = d->slots,
@@ -555,8 +529,6 @@ start(struct corsd_daemon *d)
 		corsd_log(LOG_ERR, "eventfd: %s", strerror(errno));
 		return -1;
 	}
-	if (check_segment_owner(d) != 0)
-		return -1;
 	d->server = corsd_server_open(&cfg, &err);
 	if (!d->server) {
 		corsd_log(LOG_ERR,

@@ -214,6 +214,7 @@ static struct corsd_answer   ngx_http_corsd_answer;
 static ngx_msec_t            ngx_http_corsd_client_timeout;
 static const char           *ngx_http_corsd_instance_name = "default";
 static ngx_uint_t            ngx_http_corsd_down;
+static u_char                ngx_http_corsd_last_why[320];
 
 
 static ngx_str_t  ngx_http_corsd_fields[NGX_HTTP_CORSD_NFIELDS] = {
@@ -962,17 +963,42 @@ static void
 ngx_http_corsd_log_answer(ngx_http_request_t *r,
     ngx_http_corsd_loc_conf_t *lcf, struct corsd_answer *ans, int rc)
 {
-    u_char  reason[512];
+    size_t       len;
+    u_char       reason[512];
+    const char  *why;
 
     if (ans->verdict == CORSD_VERDICT_UNAVAILABLE) {
 
-        if (!ngx_http_corsd_down) {
+        /*
+         * once per change of state or of reason: the client library
+         * says what it found (corsd not running, segments that are not
+         * corsd's, ...), or only that corsd did not answer in time
+         */
+
+        why = ngx_http_corsd_client ? corsd_client_why(ngx_http_corsd_client)
+                                    : "";
+        if (why[0] == '\0') {
+            why = corsd_strerror(rc);
+        }
+
+        len = ngx_strlen(why);
+        if (len >= sizeof(ngx_http_corsd_last_why)) {
+            len = sizeof(ngx_http_corsd_last_why) - 1;
+        }
+
+        if (!ngx_http_corsd_down
+            || ngx_strncmp(ngx_http_corsd_last_why, why, len) != 0
+            || ngx_http_corsd_last_why[len] != '\0')
+        {
             ngx_http_corsd_down = 1;
+            ngx_memcpy(ngx_http_corsd_last_why, why, len);
+            ngx_http_corsd_last_why[len] = '\0';
 
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "corsd instance \"%s\" is unavailable (%s), "
                           "answering as \"corsd_unavailable %s\"",
-                          ngx_http_corsd_instance_name, corsd_strerror(rc),
+                          ngx_http_corsd_instance_name,
+                          ngx_http_corsd_last_why,
                           lcf->unavailable == NGX_HTTP_CORSD_UNAVAILABLE_PASS
                           ? "pass" : "closed");
         }
