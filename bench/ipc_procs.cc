@@ -60,8 +60,8 @@ reap(pid_t pid, int sig, unsigned grace_ms)
 void
 daemon_remove(struct daemon *d)
 {
-	static const char *const suffix[] = { ".lock", ".sock", ".cache",
-					       ".slots" };
+	static const char *const suffix[] = { ".lock", ".sock", ".workers",
+					       ".cache", ".slots" };
 	char p[256];
 	size_t n;
 

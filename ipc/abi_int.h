@@ -5,9 +5,10 @@
  * width fields and offsets only, never pointers; sizes and offsets are
  * pinned with _Static_assert and any change bumps CORSD_ABI_VERSION.
  *
- * Two segments, because they have different writers.  Both are files in
- * corsd's own runtime directory (os.h), which only corsd's user can
- * write: a worker maps them only after checking that (SECURITY.md).
+ * Three kinds of shared memory, because they have different writers and
+ * different readers.  The two segments are files in corsd's own runtime
+ * directory (os.h), which only corsd's user can write: a worker maps them
+ * only after checking that (SECURITY.md).
  *
  *   <rundir>/<instance>.cache   0640, written by corsd alone and mapped
  *       PROT_READ by workers: the daemon's identity (epoch, pid, start
@@ -15,10 +16,25 @@
  *       cache.  A worker can neither forge an answer nor fake the
  *       daemon's state.
  *
- *   <rundir>/<instance>.slots   0660: one request slot per worker
- *       (single producer, single consumer) and the doorbell.  Everything
- *       here is untrusted input to corsd: corsd keeps its own copy of the
- *       geometry and copies, bounds and validates whatever it reads.
+ *   <rundir>/<instance>.slots   0660: only what every worker must share,
+ *       the doorbell futex, the count of sleeping serving threads and the
+ *       pending bitmap.  No request and no answer is ever in it.
+ *
+ *   a worker's slot: one struct corsd_slot (single producer, single
+ *       consumer) in a memfd that corsd creates for that worker alone at
+ *       registration, sealed against shrinking and growing (a worker can
+ *       never make corsd's mapping fault), and hands over on the
+ *       registration socket <rundir>/<instance>.workers (SCM_RIGHTS; the
+ *       message is struct corsd_reg_msg).  No name in any file system
+ *       leads to it: only that worker and corsd map it, so no worker can
+ *       read another's request or write another's answer.  The worker
+ *       keeps the connection open while it holds the slot; its end
+ *       (exit, crash) retires the slot at once, and a new registration
+ *       always gets a new memfd.
+ *
+ * Everything a worker can write (its slot, the .slots segment) is
+ * untrusted input to corsd: corsd keeps its own copy of the geometry and
+ * copies, bounds and validates whatever it reads.
  *
  * The doorbell is a bitmap with one bit per slot: a worker that posts a
  * request sets its bit; a serving thread finds work with a find-first-set
@@ -26,7 +42,10 @@
  * thread at a time serves a slot (corsd's private flag per slot); it
  * clears the bit after answering and then looks at the slot once more.
  * While spinning, a serving thread also watches the req_seq of the slot
- * it answered last, which a busy worker writes again soonest.
+ * it answered last, which a busy worker writes again soonest.  A worker
+ * can set or clear any bit: a spurious round for corsd, or an answer
+ * delayed up to the victim's timeout, never a request read or an answer
+ * written (SECURITY.md).
  */
 #ifndef CORSD_ABI_INT_H
 #define CORSD_ABI_INT_H
@@ -38,7 +57,7 @@
 
 #include "corsd_types.h"
 
-#define CORSD_ABI_VERSION 3u
+#define CORSD_ABI_VERSION 4u
 /* The unit of layout: fields with different writers live on different
  * lines of this size, so no two writers share one. */
 #define CORSD_CACHE_LINE 64u
@@ -100,10 +119,9 @@ struct corsd_wire_request {
 #define CORSD_LAT_BUCKETS 20
 
 /*
- * One worker's slot.  The worker writes req, req_seq and its counters;
- * corsd writes rc, answer and rep_seq.  owner is claimed by the worker
- * with a compare-and-swap from 0 and cleared by the worker on close or by
- * corsd when the owner is dead.
+ * One worker's slot, alone in its memfd.  The worker writes req, req_seq,
+ * waiting and its counters; corsd writes rc, answer and rep_seq.  Who
+ * owns it is no field: the registration connection is the ownership.
  *
  * Each writer's fields share cache lines only with what travels with
  * them: req_seq heads the request (corsd reads both in one transfer),
@@ -111,9 +129,8 @@ struct corsd_wire_request {
  * counters have lines of their own, so a round trip moves each line once.
  */
 struct corsd_slot {
-	_Atomic uint32_t owner;	      /* pid, 0 when free */
-	_Atomic uint32_t waiting;     /* worker sleeps on rep_seq */
-	_Atomic uint64_t owner_start; /* owner's start time (pid reuse) */
+	_Atomic uint32_t waiting; /* worker sleeps on rep_seq */
+	uint32_t pad_head;
 	/* Worker-side counters: only the owner writes them, so workers
 	 * never contend on a cache line for statistics. */
 	_Alignas(CORSD_CACHE_LINE) _Atomic uint64_t n_requests;
@@ -138,12 +155,9 @@ struct corsd_slots_hdr {
 	 * that sees the magic sees the header it guards. */
 	_Atomic uint64_t magic;
 	uint32_t abi_version;
-	uint32_t nslots;
+	uint32_t nslots; /* bits of pending that can mean a slot */
 	uint64_t epoch;
-	uint64_t slots_off;
-	uint32_t slot_size;
-	uint32_t pad0;
-	uint64_t pad1[3];
+	uint64_t pad1[5];
 	/* Cache line 1: the doorbell futex and the count of serving
 	 * threads asleep on it. */
 	_Atomic uint32_t doorbell;
@@ -151,6 +165,23 @@ struct corsd_slots_hdr {
 	uint64_t pad2[7];
 	/* Cache lines 2-3: one bit per slot with a posted request. */
 	_Atomic uint64_t pending[CORSD_PENDING_WORDS];
+};
+
+/*
+ * What corsd sends on a new connection to <rundir>/<instance>.workers,
+ * once, with the slot's memfd as SCM_RIGHTS when idx != CORSD_REG_NO_SLOT
+ * (every slot taken: no descriptor, and corsd closes the connection).
+ * The worker sends nothing: any byte from it ends the registration.
+ */
+#define CORSD_REG_MAGIC	  0x47455244534f4343ULL /* "CCOSDREG" */
+#define CORSD_REG_NO_SLOT UINT32_MAX
+
+struct corsd_reg_msg {
+	uint64_t magic;
+	uint32_t abi_version;
+	uint32_t idx;	    /* the slot's bit in pending, or NO_SLOT */
+	uint64_t epoch;	    /* as the cache header's */
+	uint64_t slot_size; /* the memfd's size */
 };
 
 /*
@@ -191,9 +222,9 @@ struct corsd_cache_hdr {
 	uint32_t entry_size;
 	uint64_t entries_off;
 	uint64_t segment_size;
-	uint32_t slots_nslots;	  /* geometry of the slots segment, */
-	uint32_t slots_slot_size; /* from the one writer we trust */
-	uint64_t slots_off;
+	uint32_t slots_nslots;	  /* geometry of the slots segment and */
+	uint32_t slots_slot_size; /* a worker's slot memory (bytes), from */
+	uint64_t slots_pad;	  /* the one writer we trust */
 	uint64_t slots_segment_size;
 	uint64_t pad1[4];
 	/* Cache line 2: what changes while serving. */
@@ -224,6 +255,7 @@ _Static_assert(offsetof(struct corsd_slots_hdr, pending) ==
 		       2 * CORSD_CACHE_LINE,
 	       "pending bitmap on its own cache lines");
 _Static_assert(sizeof(struct corsd_cache_hdr) == 192, "cache header size");
+_Static_assert(sizeof(struct corsd_reg_msg) == 32, "registration message");
 _Static_assert(offsetof(struct corsd_cache_hdr, generation) ==
 		       2 * CORSD_CACHE_LINE,
 	       "generation on its own cache line");

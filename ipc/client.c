@@ -1,5 +1,7 @@
 /*
- * client.c - the worker's side: cache probe, then its own request slot.
+ * client.c - the worker's side: cache probe, then its own request slot,
+ * memory corsd made for this handle alone and handed over on the
+ * registration socket (abi_int.h).
  *
  * Layer: ipc, linked into other people's servers: no allocation after
  * corsd_client_open(), no logging, no signals, no unbounded wait.
@@ -42,10 +44,9 @@ struct corsd_client {
 	char cache_name[CORSD_SHM_NAME_MAX];
 	char slots_name[CORSD_SHM_NAME_MAX];
 	char lock_name[CORSD_SHM_NAME_MAX];
+	char workers_name[CORSD_SHM_NAME_MAX];
 	uid_t owner; /* corsd's uid: the segments must be its */
 	unsigned timeout_ms;
-	pid_t pid;
-	uint64_t start;
 
 	/* Attached state; cache == NULL when detached. */
 	const struct corsd_cache_hdr *cache;
@@ -53,8 +54,10 @@ struct corsd_client {
 	uint64_t cache_ino;
 	struct corsd_slots_hdr *slots;
 	size_t slots_size;
-	struct corsd_slot *slot;
+	struct corsd_slot *slot; /* our memfd's mapping */
+	size_t slot_size;
 	uint32_t slot_idx;
+	int reg_fd; /* registration connection, held while attached; -1 */
 	uint64_t epoch;
 
 	bool suspect; /* corsd missed a deadline */
@@ -67,52 +70,21 @@ struct corsd_client {
 static void
 detach(struct corsd_client *c)
 {
-	if (c->slot) {
-		uint32_t me = (uint32_t)c->pid;
-
-		/* Give the slot back only if it is still ours: corsd may
-		 * have reclaimed it already. */
-		atomic_compare_exchange_strong_explicit(&c->slot->owner, &me, 0,
-							memory_order_release,
-							memory_order_relaxed);
-	}
+	/* Closing the connection is giving the slot back. */
+	if (c->reg_fd >= 0)
+		close(c->reg_fd);
+	if (c->slot)
+		munmap(c->slot, c->slot_size);
 	if (c->slots)
 		munmap(c->slots, c->slots_size);
 	if (c->cache)
 		munmap((void *)(uintptr_t)c->cache, c->cache_size);
+	c->reg_fd = -1;
 	c->cache = NULL;
 	c->slots = NULL;
 	c->slot = NULL;
 	c->epoch = 0;
 	c->suspect = false;
-}
-
-static bool
-claim_slot(struct corsd_client *c)
-{
-	uint32_t n = c->cache->slots_nslots, me = (uint32_t)c->pid;
-
-	for (uint32_t i = 0; i < n; i++) {
-		struct corsd_slot *s =
-			(struct corsd_slot
-				 *)((char *)c->slots + c->cache->slots_off +
-				    (size_t)i * c->cache->slots_slot_size);
-		uint32_t free_owner = 0;
-
-		if (atomic_load_explicit(&s->owner, memory_order_relaxed))
-			continue;
-		if (!atomic_compare_exchange_strong_explicit(
-			    &s->owner, &free_owner, me, memory_order_acquire,
-			    memory_order_relaxed))
-			continue;
-		atomic_store_explicit(&s->owner_start, c->start,
-				      memory_order_relaxed);
-		atomic_store_explicit(&s->waiting, 0, memory_order_relaxed);
-		c->slot = s;
-		c->slot_idx = i;
-		return true;
-	}
-	return false;
 }
 
 /* One line into c->why, cut to fit. */
@@ -124,6 +96,71 @@ set_why(struct corsd_client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->why, sizeof(c->why), fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Register with corsd for a slot of our own: connect to its registration
+ * socket (corsd's, checked as the segments are, and listened on by the
+ * process the cache names), take the message and the memfd, check both
+ * and map it.  Every step waits at most the handle's timeout.
+ */
+static int
+claim_slot(struct corsd_client *c, const struct corsd_cache_hdr *h)
+{
+	struct corsd_reg_msg m;
+	uint64_t t0 = corsd_os_now_ns(), spent_ms;
+	pid_t peer;
+	ssize_t n;
+	void *map;
+	int fd = -1, rc;
+
+	rc = corsd_os_unix_connect(c->workers_name, c->owner, c->timeout_ms,
+				   &c->reg_fd, &peer, c->why, sizeof(c->why));
+	if (rc)
+		return rc;
+	/* The connect and the message share one timeout. */
+	spent_ms = (corsd_os_now_ns() - t0) / 1000000u;
+	if (spent_ms >= c->timeout_ms ||
+	    corsd_os_sock_timeout(c->reg_fd,
+				  c->timeout_ms - (unsigned)spent_ms) != 0) {
+		set_why(c, "no answer on '%s' within %u ms", c->workers_name,
+			c->timeout_ms);
+		return -CORSD_ETIMEDOUT;
+	}
+	if (peer != (pid_t)h->daemon_pid) {
+		set_why(c, "'%s' is served by pid %d, not by corsd (pid %u)",
+			c->workers_name, (int)peer, (unsigned)h->daemon_pid);
+		return -CORSD_EPERM;
+	}
+	n = corsd_os_recv_fd(c->reg_fd, &m, sizeof(m), &fd);
+	if (n == (ssize_t)sizeof(m) && m.magic == CORSD_REG_MAGIC &&
+	    m.idx == CORSD_REG_NO_SLOT) {
+		set_why(c, "every slot of corsd is taken (%u)",
+			(unsigned)h->slots_nslots);
+		rc = -CORSD_EUNAVAIL;
+		goto out;
+	}
+	if (n != (ssize_t)sizeof(m) || fd < 0 || m.magic != CORSD_REG_MAGIC ||
+	    m.abi_version != CORSD_ABI_VERSION || m.epoch != h->epoch ||
+	    m.idx >= h->slots_nslots || m.slot_size != h->slots_slot_size) {
+		set_why(c, "no valid slot from '%s' (%s)", c->workers_name,
+			n < 0 && errno == EAGAIN ? "no answer in time"
+			: n < 0			 ? strerror(errno)
+			: n == 0		 ? "corsd closed the connection"
+						 : "bad message");
+		rc = -CORSD_EUNAVAIL;
+		goto out;
+	}
+	rc = corsd_os_memfd_map(fd, m.slot_size, &map, c->why, sizeof(c->why));
+	if (rc)
+		goto out;
+	c->slot = map;
+	c->slot_size = m.slot_size;
+	c->slot_idx = m.idx;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 /*
@@ -196,28 +233,28 @@ attach(struct corsd_client *c)
 	/* Geometry comes from the read-only header, never from the
 	 * writable segment another worker could have scribbled on. */
 	if (size != h->slots_segment_size ||
+	    size < sizeof(struct corsd_slots_hdr) ||
 	    atomic_load_explicit(&c->slots->magic, memory_order_acquire) !=
 		    CORSD_SLOTS_MAGIC ||
 	    c->slots->epoch != h->epoch || h->slots_nslots == 0 ||
 	    h->slots_nslots > CORSD_SLOTS_MAX ||
-	    h->slots_slot_size < sizeof(struct corsd_slot) ||
-	    h->slots_off + (uint64_t)h->slots_nslots * h->slots_slot_size >
-		    size) {
+	    h->slots_slot_size < sizeof(struct corsd_slot)) {
 		set_why(c, "'%s' does not match its cache segment",
 			c->slots_name);
 		goto unavail;
 	}
-	if (!claim_slot(c)) {
-		set_why(c, "every slot of '%s' is taken", c->slots_name);
-		goto unavail;
-	}
+	rc = claim_slot(c, h);
+	if (rc)
+		goto fail;
 	c->epoch = h->epoch;
 	c->suspect = false;
 	c->why[0] = '\0';
 	return 0;
 unavail:
+	rc = -CORSD_EUNAVAIL;
+fail:
 	detach(c);
-	return -CORSD_EUNAVAIL;
+	return rc == -CORSD_EPERM ? rc : -CORSD_EUNAVAIL;
 }
 
 /* corsd's uid: $CORSD_DAEMON_UID (a number), else root. */
@@ -265,13 +302,14 @@ corsd_client_open(const char *instance, unsigned timeout_ms, int *err)
 				   instance, "slots") ||
 	    corsd_os_instance_path(c->lock_name, sizeof(c->lock_name), NULL,
 				   instance, "lock") ||
+	    corsd_os_instance_path(c->workers_name, sizeof(c->workers_name),
+				   NULL, instance, "workers") ||
 	    daemon_uid(&c->owner) != 0) {
 		free(c);
 		goto fail;
 	}
 	c->timeout_ms = timeout_ms;
-	c->pid = getpid();
-	c->start = corsd_os_pid_start(c->pid);
+	c->reg_fd = -1;
 	attach(c); /* corsd may come later: decide() retries */
 	if (err)
 		*err = 0;
@@ -353,15 +391,13 @@ attached_and_live(struct corsd_client *c, uint64_t now_ms)
 	}
 	if (c->suspect) {
 		if (corsd_os_shm_ino(c->cache_name) != c->cache_ino ||
-		    !corsd_os_pid_alive((pid_t)h->daemon_pid, h->daemon_start))
+		    !corsd_os_pid_alive((pid_t)h->daemon_pid,
+					h->daemon_start) ||
+		    !corsd_os_still_connected(c->reg_fd))
 			return false;
 		if (!tick || now_ms <= tick + CLIENT_STALE_MS)
 			c->suspect = false;
 	}
-	/* corsd reclaimed our slot (it thought us dead): take another. */
-	if (atomic_load_explicit(&c->slot->owner, memory_order_relaxed) !=
-	    (uint32_t)c->pid)
-		return false;
 	return true;
 }
 
@@ -393,8 +429,9 @@ count(_Atomic uint64_t *ctr)
  */
 static int
 round_trip(struct corsd_client *c, const struct corsd_request *r,
-	   struct corsd_answer *ans, uint64_t *t0)
+	   struct corsd_answer *ans, uint64_t *t0, uint64_t spent_ns)
 {
+	uint64_t budget = (uint64_t)c->timeout_ms * 1000000u;
 	struct corsd_slot *s = c->slot;
 	struct corsd_slots_hdr *sh = c->slots;
 	uint64_t deadline, now;
@@ -410,7 +447,8 @@ round_trip(struct corsd_client *c, const struct corsd_request *r,
 	atomic_fetch_or_explicit(&sh->pending[c->slot_idx / CORSD_PENDING_BITS],
 				 bit, memory_order_seq_cst);
 	*t0 = corsd_os_now_ns();
-	deadline = *t0 + (uint64_t)c->timeout_ms * 1000000u;
+	/* What attaching took (this call) comes off the timeout. */
+	deadline = *t0 + (spent_ns < budget ? budget - spent_ns : 0);
 	if (atomic_load_explicit(&sh->sleepers, memory_order_seq_cst)) {
 		atomic_fetch_add_explicit(&sh->doorbell, 1,
 					  memory_order_release);
@@ -450,8 +488,9 @@ round_trip(struct corsd_client *c, const struct corsd_request *r,
 
 	if (s->rc != 0)
 		return -CORSD_EINVAL;
-	/* corsd wrote these, but the slot is writable by workers: check
-	 * before they size a copy into the caller's buffer. */
+	/* corsd wrote these into memory only it and this process map;
+	 * checked all the same before they size a copy into the caller's
+	 * buffer. */
 	nh = s->answer.nheaders;
 	bl = s->answer.block_len;
 	if (nh > CORSD_ANSWER_HEADERS_MAX || bl > CORSD_ANSWER_BLOCK_MAX)
@@ -479,7 +518,7 @@ corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
 	struct corsd_request r;
 	char key[CORSD_CACHE_KEY_MAX];
 	size_t klen;
-	uint64_t now_ms, hash = 0, t0;
+	uint64_t now_ms, hash = 0, t0, spent = 0;
 	int rc;
 
 	if (!c || !req || !ans)
@@ -491,8 +530,10 @@ corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
 			return unavailable(&r, ans);
 		c->next_try_ms = now_ms + CLIENT_RETRY_MS;
 		detach(c);
+		t0 = corsd_os_now_ns();
 		if (attach(c))
 			return unavailable(&r, ans);
+		spent = corsd_os_now_ns() - t0;
 	}
 	count(&c->slot->n_requests);
 
@@ -511,7 +552,7 @@ corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
 	}
 	count(&c->slot->n_misses);
 
-	rc = round_trip(c, &r, ans, &t0);
+	rc = round_trip(c, &r, ans, &t0, spent);
 	if (rc == -CORSD_ETIMEDOUT) {
 		count(&c->slot->n_timeouts);
 		c->suspect = true;

@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,8 +20,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -266,6 +269,227 @@ corsd_os_shm_open(const char *path, bool writable, uid_t owner, void **map,
 	*size = (size_t)st.st_size;
 	*ino = (uint64_t)st.st_ino;
 	return 0;
+}
+
+#define SLOT_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+int
+corsd_os_memfd_create(size_t size, int *fd, void **map)
+{
+	void *p;
+	int m;
+
+	m = memfd_create("corsd-slot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (m < 0)
+		return errno == ENOMEM || errno == EMFILE || errno == ENFILE
+			       ? -CORSD_ENOMEM
+			       : -CORSD_EIO;
+	if (ftruncate(m, (off_t)size) != 0 ||
+	    fcntl(m, F_ADD_SEALS, SLOT_SEALS) != 0) {
+		close(m);
+		return -CORSD_EIO;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+	if (p == MAP_FAILED) {
+		close(m);
+		return -CORSD_ENOMEM;
+	}
+	*fd = m;
+	*map = p;
+	return 0;
+}
+
+int
+corsd_os_memfd_map(int fd, size_t size, void **map, char *why, size_t why_size)
+{
+	struct stat st;
+	void *p;
+	int seals;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != (uint64_t)size) {
+		say(why, why_size,
+		    "the slot memory corsd sent is not a file of %zu bytes",
+		    size);
+		return -CORSD_EPERM;
+	}
+	/* Unsealed, someone holding it could shrink it under us. */
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & SLOT_SEALS) != SLOT_SEALS) {
+		say(why, why_size,
+		    "the slot memory corsd sent is not sealed (seals %#x)",
+		    seals < 0 ? 0u : (unsigned)seals);
+		return -CORSD_EPERM;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		say(why, why_size, "cannot map the slot memory: %s",
+		    strerror(errno));
+		return -CORSD_ENOMEM;
+	}
+	*map = p;
+	return 0;
+}
+
+int
+corsd_os_sock_timeout(int fd, unsigned ms)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(ms / 1000),
+		.tv_usec = (suseconds_t)(ms % 1000) * 1000,
+	};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
+		return -CORSD_EIO;
+	return 0;
+}
+
+bool
+corsd_os_still_connected(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return fd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+int
+corsd_os_unix_connect(const char *path, uid_t owner, unsigned timeout_ms,
+		      int *fd, pid_t *peer, char *why, size_t why_size)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct stat st;
+	size_t n = strlen(path);
+	int s;
+
+	if (n >= sizeof(sa.sun_path)) {
+		say(why, why_size, "socket path '%s' is too long", path);
+		return -CORSD_EPERM;
+	}
+	memcpy(sa.sun_path, path, n);
+	/* lstat: a symlink is not corsd's socket.  The directory was
+	 * checked with the cache (corsd_os_shm_open()): only corsd's user
+	 * can replace what is here between this look and the connect. */
+	if (lstat(path, &st) != 0) {
+		say(why, why_size, "cannot reach '%s': %s", path,
+		    strerror(errno));
+		return errno == ENOENT ? -CORSD_EUNAVAIL : -CORSD_EPERM;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		say(why, why_size, "'%s' is not a socket", path);
+		return -CORSD_EPERM;
+	}
+	if (st.st_uid != owner) {
+		say(why, why_size,
+		    "'%s' is owned by uid %u, not corsd's uid %u", path,
+		    (unsigned)st.st_uid, (unsigned)owner);
+		return -CORSD_EPERM;
+	}
+	if (st.st_mode & S_IWOTH) {
+		say(why, why_size, "'%s' is writable by others (mode %04o)",
+		    path, (unsigned)(st.st_mode & 07777));
+		return -CORSD_EPERM;
+	}
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		say(why, why_size, "socket: %s", strerror(errno));
+		return -CORSD_EUNAVAIL;
+	}
+	/* AF_UNIX connect() waits for room in a full backlog for as long
+	 * as SO_SNDTIMEO says. */
+	if (corsd_os_sock_timeout(s, timeout_ms) != 0 ||
+	    connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int e = errno;
+
+		close(s);
+		say(why, why_size, "cannot connect to '%s': %s", path,
+		    strerror(e));
+		if (e == EAGAIN || e == EINPROGRESS)
+			return -CORSD_ETIMEDOUT;
+		return e == EACCES ? -CORSD_EPERM : -CORSD_EUNAVAIL;
+	}
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+	    cred.uid != owner) {
+		close(s);
+		say(why, why_size,
+		    "the process listening on '%s' is not corsd's uid %u", path,
+		    (unsigned)owner);
+		return -CORSD_EPERM;
+	}
+	*fd = s;
+	*peer = cred.pid;
+	return 0;
+}
+
+int
+corsd_os_send_fd(int sock, const void *buf, size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	memset(&u, 0, sizeof(u));
+	if (fd >= 0) {
+		m.msg_control = u.space;
+		m.msg_controllen = sizeof(u.space);
+		u.h.cmsg_level = SOL_SOCKET;
+		u.h.cmsg_type = SCM_RIGHTS;
+		u.h.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&u.h), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -CORSD_EIO;
+}
+
+ssize_t
+corsd_os_recv_fd(int sock, void *buf, size_t len, int *fd)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(4 * sizeof(int))];
+	} u;
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr m = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.space,
+		.msg_controllen = sizeof(u.space),
+	};
+	ssize_t n;
+
+	*fd = -1;
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	/* Keep the first descriptor; close whatever else came. */
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+		size_t nfd;
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(h) + i * sizeof(int),
+			       sizeof(int));
+			if (*fd < 0)
+				*fd = got;
+			else
+				close(got);
+		}
+	}
+	return n;
 }
 
 uint64_t

@@ -103,6 +103,47 @@ int corsd_os_shm_create(const char *path, size_t size, mode_t mode, gid_t gid,
  */
 int corsd_os_shm_open(const char *path, bool writable, uid_t owner, void **map,
 		      size_t *size, uint64_t *ino, char *why, size_t why_size);
+/*
+ * A worker's slot memory, corsd's side: a new memfd of @size bytes
+ * (MFD_CLOEXEC), sealed against shrinking and growing and then against
+ * any further seal, so that no holder of the descriptor can make
+ * corsd's mapping fault; mapped read-write.  Return: 0 with *@fd and
+ * *@map; -CORSD_ENOMEM, -CORSD_EIO.
+ */
+int corsd_os_memfd_create(size_t size, int *fd, void **map);
+/*
+ * The worker's side: map @fd read-write after checking that it is what
+ * corsd_os_memfd_create() makes: a regular file of exactly @size bytes
+ * carrying those seals.  @fd stays the caller's to close.
+ * Return: 0; -CORSD_EPERM with what was wrong in @why; -CORSD_ENOMEM.
+ */
+int corsd_os_memfd_map(int fd, size_t size, void **map, char *why,
+		       size_t why_size);
+
+/*
+ * Connect to the AF_UNIX stream socket at @path after checking that it
+ * is corsd's: a socket (no symlink) owned by @owner and not writable by
+ * others, and that the process listening on it runs as @owner
+ * (SO_PEERCRED; its pid into *@peer).  Every send and receive on the
+ * socket, the connect included, waits at most @timeout_ms.
+ * Return: 0 with *@fd; -CORSD_EUNAVAIL when nobody listens there;
+ * -CORSD_EPERM when a check failed, with @why; -CORSD_ETIMEDOUT.
+ */
+int corsd_os_unix_connect(const char *path, uid_t owner, unsigned timeout_ms,
+			  int *fd, pid_t *peer, char *why, size_t why_size);
+/* Make every send and receive on socket @fd wait at most @ms (>= 1). */
+int corsd_os_sock_timeout(int fd, unsigned ms);
+/* Is the stream socket @fd still connected, with nothing to read (the
+ * peer sends nothing while all is well)?  Never waits. */
+bool corsd_os_still_connected(int fd);
+/* Send @len bytes with @fd as SCM_RIGHTS (@fd < 0: none), never
+ * blocking.  Return: 0 when all went, else -CORSD_EIO. */
+int corsd_os_send_fd(int sock, const void *buf, size_t len, int fd);
+/* Receive at most @len bytes and at most one descriptor (MSG_CMSG_CLOEXEC;
+ * any other descriptor that came along is closed): *@fd is -1 when none
+ * came.  Return: the bytes received (0: the peer closed), or -1. */
+ssize_t corsd_os_recv_fd(int sock, void *buf, size_t len, int *fd);
+
 /* Inode of the file now at @path; 0 when there is none. */
 uint64_t corsd_os_shm_ino(const char *path);
 void corsd_os_shm_unlink(const char *path);

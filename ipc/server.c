@@ -1,11 +1,19 @@
 /*
  * server.c - corsd's side of the shared-memory path (see server_int.h).
  *
- * Layer: ipc.  The slots segment is writable by every worker, so nothing
- * read from it is trusted: the geometry is corsd's own copy, requests are
- * copied out of the slot, re-checked against req_seq (a torn copy is
- * discarded) and validated, and decide() writes into a private answer
- * that is copied into the slot afterwards.
+ * Layer: ipc.  The slots segment is writable by every worker and a
+ * worker's slot by that worker, so nothing read from either is trusted:
+ * the geometry is corsd's own copy, requests are copied out of the slot,
+ * re-checked against req_seq (a torn copy is discarded) and validated,
+ * and decide() writes into a private answer that is copied into the slot
+ * afterwards.
+ *
+ * Slots come and go (corsd_server_slot_claim() and _reclaim(), called by
+ * the registrar): the table holds slot i's mapping while a worker holds
+ * it, NULL otherwise.  A serving thread touches slot i only while it
+ * holds slot_busy[i], and looks up the table entry after taking it; the
+ * reclaimer clears the entry first and then takes slot_busy[i] itself
+ * before it unmaps, so no serving thread is inside a mapping that goes.
  *
  * Memory-order pairings with client.c:
  *   A1 (req_seq load, acquire)  pairs with R1 in round_trip()
@@ -19,6 +27,23 @@
  *   R4 (generation store, release) pairs with A3 in the client
  *   R0 (magic stores, release, last in corsd_server_open()) pairs with
  *      A0 in the client's attach()
+ *
+ * Among corsd's own threads:
+ *   R5 (table entry store, release, in corsd_server_slot_claim()) pairs
+ *      with A5 (its load, acquire, in take_request()): a serving thread
+ *      that sees the entry sees the mapping made before it.
+ *   R6 (slot_busy[i] clear, release, end of take_request()) pairs with
+ *      A6 (its test-and-set, acquire, in corsd_server_slot_reclaim()):
+ *      everything a serving thread did in the slot happens before the
+ *      munmap.  The reclaimer's own clear (R7) pairs with a serving
+ *      thread's test-and-set (A7, take_request()): one that takes the
+ *      flag after a reclaim sees the NULL entry.  The NULL store itself
+ *      can be relaxed: a serving thread that took the flag before it and
+ *      still sees the old entry is waited for (A6).
+ *   C2 (pending fetch_and for an empty entry, seq_cst, take_request())
+ *      + the entry's reload: a worker's D1 comes after its claim's R5,
+ *      so either the reload sees the new entry (and the bit goes back)
+ *      or the clear came before D1.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,12 +59,14 @@
 #define PAUSE_NS 2000u /* after work, spin this long before yielding */
 /* The answer's lines after rep_seq's: headers, the block's start. */
 #define PREFETCH_ANSWER_BYTES 448u
+/* How long corsd_server_slot_reclaim() yields to a serving thread that
+ * holds the slot: a serving thread's turn is a few decisions long. */
+#define RECLAIM_TRIES 1000u
 
 struct corsd_server {
 	/* corsd's own copy of the geometry: never re-read from shm. */
 	uint32_t nslots;
-	uint32_t slot_size;
-	uint64_t slots_off;
+	uint32_t slot_size; /* a worker's memfd: whole pages */
 	uint32_t nwords;
 	uint32_t ttl_ms;
 	uint64_t spin_ns;
@@ -49,18 +76,20 @@ struct corsd_server {
 	size_t cache_size;
 	struct corsd_slots_hdr *slots;
 	size_t slots_size;
+	/* The slot table (see the top): entry i is slot i's mapping while a
+	 * worker holds it, else NULL.  Stored by claim and reclaim, loaded
+	 * by serving threads under slot_busy[i]. */
+	struct corsd_slot *_Atomic *slot;
+	/* Slot i's mapping until it is unmapped; claim and reclaim only
+	 * (their caller serialises them, and worker_stats, server_int.h). */
+	struct corsd_slot **map;
+	/* The counters of slots reclaimed since corsd started. */
+	struct corsd_worker_stats retired;
 	/* One serving thread per slot and per cache set at a time. */
 	atomic_flag *slot_busy;
 	atomic_flag *set_busy;
 	uint32_t nsets;
 };
-
-static struct corsd_slot *
-slot_at(const struct corsd_server *s, uint32_t i)
-{
-	return (struct corsd_slot *)((char *)s->slots + s->slots_off +
-				     (size_t)i * s->slot_size);
-}
 
 static size_t
 round_up(size_t n, size_t to)
@@ -97,22 +126,20 @@ corsd_server_open(const struct corsd_server_config *cfg, int *err)
 		sets *= 2;
 	s->nsets = sets;
 	s->nslots = cfg->nslots;
-	s->slot_size =
-		(uint32_t)round_up(sizeof(struct corsd_slot), CORSD_CACHE_LINE);
-	s->slots_off =
-		round_up(sizeof(struct corsd_slots_hdr), CORSD_CACHE_LINE);
+	s->slot_size = (uint32_t)round_up(sizeof(struct corsd_slot), page);
 	s->nwords = (cfg->nslots + CORSD_PENDING_BITS - 1) / CORSD_PENDING_BITS;
 	s->ttl_ms = cfg->cache_ttl_ms;
 	s->spin_ns = (uint64_t)cfg->spin_us * 1000u;
-	s->slots_size =
-		round_up(s->slots_off + (size_t)s->nslots * s->slot_size, page);
+	s->slots_size = round_up(sizeof(struct corsd_slots_hdr), page);
 	s->cache_size =
 		round_up(page + (size_t)sets * CORSD_CACHE_WAYS *
 					 sizeof(struct corsd_cache_entry),
 			 page);
 	s->slot_busy = calloc(s->nslots, sizeof(atomic_flag));
 	s->set_busy = calloc(sets, sizeof(atomic_flag));
-	if (!s->slot_busy || !s->set_busy) {
+	s->slot = calloc(s->nslots, sizeof(*s->slot));
+	s->map = calloc(s->nslots, sizeof(*s->map));
+	if (!s->slot_busy || !s->set_busy || !s->slot || !s->map) {
 		rc = -CORSD_ENOMEM;
 		goto fail_free;
 	}
@@ -152,7 +179,6 @@ corsd_server_open(const struct corsd_server_config *cfg, int *err)
 	s->cache->segment_size = s->cache_size;
 	s->cache->slots_nslots = s->nslots;
 	s->cache->slots_slot_size = s->slot_size;
-	s->cache->slots_off = s->slots_off;
 	s->cache->slots_segment_size = s->slots_size;
 	atomic_store_explicit(&s->cache->tick_ms, corsd_os_now_ms(),
 			      memory_order_relaxed);
@@ -160,8 +186,6 @@ corsd_server_open(const struct corsd_server_config *cfg, int *err)
 	s->slots->abi_version = CORSD_ABI_VERSION;
 	s->slots->nslots = s->nslots;
 	s->slots->epoch = s->cache->epoch;
-	s->slots->slots_off = s->slots_off;
-	s->slots->slot_size = s->slot_size;
 	/* R0: magic numbers last, pairs with A0 in the client's attach():
 	 * a worker that sees one sees the rest. */
 	atomic_store_explicit(&s->slots->magic, CORSD_SLOTS_MAGIC,
@@ -174,6 +198,8 @@ corsd_server_open(const struct corsd_server_config *cfg, int *err)
 fail_free:
 	free(s->slot_busy);
 	free(s->set_busy);
+	free(s->slot);
+	free(s->map);
 	free(s);
 fail:
 	if (err)
@@ -192,8 +218,13 @@ corsd_server_close(struct corsd_server *s)
 	corsd_os_shm_unlink(s->slots_name);
 	munmap(s->cache, s->cache_size);
 	munmap(s->slots, s->slots_size);
+	for (uint32_t i = 0; i < s->nslots; i++)
+		if (s->map[i])
+			munmap(s->map[i], s->slot_size);
 	free(s->slot_busy);
 	free(s->set_busy);
+	free(s->slot);
+	free(s->map);
 	free(s);
 }
 
@@ -344,8 +375,10 @@ slot_posted(struct corsd_slot *sl)
 }
 
 /*
- * Serve slot @i while it has an unanswered request.  Per-thread scratch
- * lives in @w and @ans.  Return: whether it answered anything.
+ * Serve slot @i while it has an unanswered request (@only_posted: and
+ * only if it has one now, with no write to the pending bitmap when not).
+ * Per-thread scratch lives in @w and @ans.  Return: whether it answered
+ * anything.
  *
  * The slot's pending bit is cleared after the first answer, not before:
  * the worker waits on the answer, not on the bit, so the locked clear
@@ -355,11 +388,11 @@ slot_posted(struct corsd_slot *sl)
  * set again.
  */
 static bool
-take_request(struct corsd_server *s, uint32_t i, corsd_server_decide_fn fn,
-	     void *ctx, struct corsd_serve_stats *st,
+take_request(struct corsd_server *s, uint32_t i, bool only_posted,
+	     corsd_server_decide_fn fn, void *ctx, struct corsd_serve_stats *st,
 	     struct corsd_wire_request *w, struct corsd_answer *ans)
 {
-	struct corsd_slot *sl = slot_at(s, i);
+	struct corsd_slot *sl;
 	_Atomic uint64_t *word = &s->slots->pending[i / CORSD_PENDING_BITS];
 	uint64_t bit = 1ull << (i % CORSD_PENDING_BITS);
 	struct corsd_request r;
@@ -369,11 +402,30 @@ take_request(struct corsd_server *s, uint32_t i, corsd_server_decide_fn fn,
 	bool cleared = false, served = false;
 	int rc;
 
-	/* Another thread serves it: the bit stays set until that one
-	 * clears it and looks again, so nothing is lost by leaving. */
+	/* Another thread serves it (or the reclaimer has it): the bit
+	 * stays set until that one clears it and looks again, so nothing is
+	 * lost by leaving.  A7: pairs with R7 in the reclaim. */
 	if (atomic_flag_test_and_set_explicit(&s->slot_busy[i],
 					      memory_order_acquire))
 		return false;
+	/* A5: pairs with R5 in corsd_server_slot_claim(). */
+	sl = atomic_load_explicit(&s->slot[i], memory_order_acquire);
+	if (!sl) {
+		/* A bit with no slot: a reclaimed worker's, or noise a
+		 * worker wrote.  C2: clear it, then look at the entry once
+		 * more, in case a new worker took the slot and posted. */
+		if (!only_posted) {
+			atomic_fetch_and_explicit(word, ~bit,
+						  memory_order_seq_cst);
+			if (atomic_load_explicit(&s->slot[i],
+						 memory_order_seq_cst))
+				atomic_fetch_or_explicit(word, bit,
+							 memory_order_seq_cst);
+		}
+		goto out;
+	}
+	if (only_posted && !slot_posted(sl))
+		goto out;
 	for (;;) {
 		/* A1: pairs with R1 in the client's round_trip(). */
 		seq = atomic_load_explicit(&sl->req_seq, memory_order_acquire);
@@ -421,6 +473,8 @@ take_request(struct corsd_server *s, uint32_t i, corsd_server_decide_fn fn,
 		if (!rc && gen)
 			cache_insert(s, &r, gen, ans, st);
 	}
+out:
+	/* R6: pairs with A6 in corsd_server_slot_reclaim(). */
 	atomic_flag_clear_explicit(&s->slot_busy[i], memory_order_release);
 	return served;
 }
@@ -447,7 +501,7 @@ serve_pending(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
 			bits &= bits - 1;
 			uint32_t i = wd * CORSD_PENDING_BITS + b;
 
-			if (take_request(s, i, fn, ctx, st, w, ans)) {
+			if (take_request(s, i, false, fn, ctx, st, w, ans)) {
 				*hot = i;
 				found = true;
 			}
@@ -459,10 +513,16 @@ serve_pending(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
 static bool
 any_pending(const struct corsd_server *s)
 {
-	for (uint32_t wd = 0; wd < s->nwords; wd++)
-		if (atomic_load_explicit(&s->slots->pending[wd],
-					 memory_order_seq_cst))
+	for (uint32_t wd = 0; wd < s->nwords; wd++) {
+		uint64_t bits = atomic_load_explicit(&s->slots->pending[wd],
+						     memory_order_seq_cst);
+
+		/* Bits past nslots are noise: no reason to stay awake. */
+		if (wd == s->nwords - 1 && s->nslots % CORSD_PENDING_BITS)
+			bits &= (1ull << (s->nslots % CORSD_PENDING_BITS)) - 1;
+		if (bits)
 			return true;
+	}
 	return false;
 }
 
@@ -488,8 +548,8 @@ corsd_server_serve(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
 		 * transfer sooner than its pending bit and then its request
 		 * would.  The bitmap is served in the same round, so a
 		 * worker that never stops posting cannot starve others. */
-		found = hot < s->nslots && slot_posted(slot_at(s, hot)) &&
-			take_request(s, hot, fn, ctx, st, w, ans);
+		found = hot < s->nslots &&
+			take_request(s, hot, true, fn, ctx, st, w, ans);
 		if (serve_pending(s, fn, ctx, st, w, ans, &hot) || found) {
 			idle = 0;
 			last = corsd_os_now_ns();
@@ -535,50 +595,99 @@ corsd_server_kick(struct corsd_server *s)
 	corsd_os_futex_wake(&s->slots->doorbell, 1 << 30);
 }
 
-unsigned
-corsd_server_reclaim(struct corsd_server *s)
+int
+corsd_server_slot_claim(struct corsd_server *s, int *fd, uint32_t *idx)
 {
-	unsigned n = 0;
+	void *map;
+	int rc;
 
 	for (uint32_t i = 0; i < s->nslots; i++) {
-		struct corsd_slot *sl = slot_at(s, i);
-		uint32_t owner =
-			atomic_load_explicit(&sl->owner, memory_order_relaxed);
-		uint64_t start = atomic_load_explicit(&sl->owner_start,
-						      memory_order_relaxed);
-
-		if (!owner || corsd_os_pid_alive((pid_t)owner, start))
+		if (s->map[i])
 			continue;
-		/* Only if nobody re-claimed it since we looked. */
-		if (atomic_compare_exchange_strong_explicit(
-			    &sl->owner, &owner, 0, memory_order_release,
-			    memory_order_relaxed))
-			n++;
+		/* Always a new memfd: a worker that held an old one may
+		 * still map it. */
+		rc = corsd_os_memfd_create(s->slot_size, fd, &map);
+		if (rc)
+			return rc;
+		s->map[i] = map;
+		/* R5: the mapping before the entry; pairs with A5. */
+		atomic_store_explicit(&s->slot[i], map, memory_order_release);
+		*idx = i;
+		return 0;
 	}
-	return n;
+	return -CORSD_EAGAIN;
+}
+
+/* Add slot @sl's counters to @out. */
+static void
+add_worker_stats(struct corsd_worker_stats *out, const struct corsd_slot *sl)
+{
+#define CORSD_STAT_WORKER(name, doc) \
+	out->name += atomic_load_explicit(&sl->n_##name, memory_order_relaxed);
+#include "tbl_stats.h"
+	for (int b = 0; b < CORSD_LAT_BUCKETS; b++)
+		out->lat[b] +=
+			atomic_load_explicit(&sl->lat[b], memory_order_relaxed);
+}
+
+int
+corsd_server_slot_reclaim(struct corsd_server *s, uint32_t idx)
+{
+	struct corsd_slot *sl;
+	unsigned tries = 0;
+
+	if (idx >= s->nslots || !s->map[idx])
+		return -CORSD_EINVAL;
+	sl = s->map[idx];
+	/* Retired: a serving thread that takes the flag after ours is
+	 * released sees NULL (R7/A7).  Relaxed: see A6 at the top. */
+	atomic_store_explicit(&s->slot[idx], NULL, memory_order_relaxed);
+	/* A6: pairs with R6; wait (bounded) for a serving thread inside. */
+	while (atomic_flag_test_and_set_explicit(&s->slot_busy[idx],
+						 memory_order_acquire)) {
+		if (++tries >= RECLAIM_TRIES)
+			return -CORSD_EAGAIN; /* call again: entry stays NULL */
+		corsd_os_yield();
+	}
+	/* Its counts stay in the totals; its posting, if any, is void. */
+	add_worker_stats(&s->retired, sl);
+	atomic_fetch_and_explicit(&s->slots->pending[idx / CORSD_PENDING_BITS],
+				  ~(1ull << (idx % CORSD_PENDING_BITS)),
+				  memory_order_relaxed);
+	munmap(sl, s->slot_size);
+	s->map[idx] = NULL;
+	/* R7: pairs with A7 in take_request(). */
+	atomic_flag_clear_explicit(&s->slot_busy[idx], memory_order_release);
+	return 0;
+}
+
+uint32_t
+corsd_server_slot_size(const struct corsd_server *s)
+{
+	return s->slot_size;
 }
 
 void
 corsd_server_worker_stats(struct corsd_server *s,
 			  struct corsd_worker_stats *out)
 {
-	memset(out, 0, sizeof(*out));
+	*out = s->retired;
 	/* pending: the doorbell bitmap's set bits, one per slot whose
-	 * request no serving thread has taken yet. */
-	for (uint32_t wd = 0; wd < s->nwords; wd++)
-		out->pending +=
-			(uint64_t)__builtin_popcountll(atomic_load_explicit(
-				&s->slots->pending[wd], memory_order_relaxed));
-	for (uint32_t i = 0; i < s->nslots; i++) {
-		struct corsd_slot *sl = slot_at(s, i);
+	 * request no serving thread has taken yet (bits past nslots are
+	 * noise a worker wrote). */
+	for (uint32_t wd = 0; wd < s->nwords; wd++) {
+		uint64_t bits = atomic_load_explicit(&s->slots->pending[wd],
+						     memory_order_relaxed);
 
-		if (atomic_load_explicit(&sl->owner, memory_order_relaxed))
-			out->active++;
-#define CORSD_STAT_WORKER(name, doc) \
-	out->name += atomic_load_explicit(&sl->n_##name, memory_order_relaxed);
-#include "tbl_stats.h"
-		for (int b = 0; b < CORSD_LAT_BUCKETS; b++)
-			out->lat[b] += atomic_load_explicit(
-				&sl->lat[b], memory_order_relaxed);
+		if (wd == s->nwords - 1 && s->nslots % CORSD_PENDING_BITS)
+			bits &= (1ull << (s->nslots % CORSD_PENDING_BITS)) - 1;
+		out->pending += (uint64_t)__builtin_popcountll(bits);
+	}
+	/* The caller keeps claim and reclaim out: every mapping stays. */
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		if (!s->map[i])
+			continue;
+		out->active++;
+		add_worker_stats(out, s->map[i]);
 	}
 }

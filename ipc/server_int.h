@@ -5,14 +5,16 @@
  * creates the segments, serves posted requests through a caller-supplied
  * decide function (the daemon wraps corsd_decide() in an RCU read-side
  * critical section there; this layer knows nothing of RCU or of the
- * engine), writes the decision cache, reclaims dead workers' slots and
- * gathers statistics.
+ * engine), writes the decision cache, claims a slot (a memfd of its own)
+ * for each worker that registers and reclaims it when the worker is gone,
+ * and gathers statistics.
  *
  * Threads: any number of serving threads may call corsd_server_serve()
  * on one server, each with its own struct corsd_serve_stats.  The other
- * calls touch only atomics and may come from any thread, except
- * corsd_server_close(), which needs the serving threads joined first.
- * Counters are totals since corsd started: a reclaimed slot's counts stay.
+ * calls may come from any thread, one at a time (the daemon's
+ * server_lock), except corsd_server_close(), which needs the serving
+ * threads joined first.  Counters are totals since corsd started: a
+ * reclaimed slot's counts stay.
  */
 #ifndef CORSD_SERVER_INT_H
 #define CORSD_SERVER_INT_H
@@ -62,11 +64,13 @@ struct corsd_serve_stats {
 
 struct corsd_server;
 
-/* Create both segments for an instance whose lock the caller holds.
+/* Create both segments for an instance whose lock the caller holds; no
+ * slot is claimed yet.
  * The cache header says STARTING until corsd_server_set_state(). */
 struct corsd_server *corsd_server_open(const struct corsd_server_config *cfg,
 				       int *err);
-/* Mark STOPPED, unmap and unlink both segments.  NULL is fine. */
+/* Mark STOPPED, unmap and unlink both segments, unmap every slot.  NULL
+ * is fine. */
 void corsd_server_close(struct corsd_server *s);
 
 void corsd_server_set_state(struct corsd_server *s,
@@ -87,10 +91,31 @@ void corsd_server_serve(struct corsd_server *s, corsd_server_decide_fn fn,
 /* Wake every sleeping serving thread (to notice *stop). */
 void corsd_server_kick(struct corsd_server *s);
 
-/* Housekeeping: publish the clock tick; free the slots of dead workers.
- * Return: how many slots were reclaimed. */
+/* Housekeeping: publish the clock tick. */
 void corsd_server_tick(struct corsd_server *s);
-unsigned corsd_server_reclaim(struct corsd_server *s);
+
+/*
+ * corsd_server_slot_claim() - a slot for a worker that registers: a free
+ * index and a new memfd, sealed, zeroed and mapped by corsd (never one
+ * another worker held), that serving threads serve from now on.
+ * @fd: out: the memfd, to hand to the worker and then close (corsd's
+ *      mapping keeps the memory).
+ * @idx: out: the slot's index, its bit in the pending bitmap.
+ * Return: 0; -CORSD_EAGAIN when every slot is taken; -CORSD_ENOMEM,
+ * -CORSD_EIO from memfd_create(2) and friends.
+ */
+int corsd_server_slot_claim(struct corsd_server *s, int *fd, uint32_t *idx);
+/*
+ * corsd_server_slot_reclaim() - retire slot @idx (its worker is gone):
+ * no serving thread touches it from the moment this returns 0; its
+ * counters go to the totals, its mapping goes.  Waits for a serving
+ * thread inside it, a bounded while: -CORSD_EAGAIN when that was not
+ * enough (the slot is retired but still mapped: call again later).
+ * Return: 0, -CORSD_EAGAIN, -CORSD_EINVAL for a slot not claimed.
+ */
+int corsd_server_slot_reclaim(struct corsd_server *s, uint32_t idx);
+/* The size of a worker's slot memory, as the registration message says. */
+uint32_t corsd_server_slot_size(const struct corsd_server *s);
 
 /* What the workers' side of the slots says, summed (tbl_stats.h). */
 struct corsd_worker_stats {

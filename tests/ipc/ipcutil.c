@@ -219,6 +219,57 @@ daemon_cleanup(struct daemon *d)
 		rm_rf(d->rundir);
 }
 
+int
+register_by_hand(const struct daemon *d, struct registration *r)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct corsd_reg_msg m;
+	struct stat st;
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	r->memfd = -1;
+	r->sock = -1;
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.workers",
+		     d->rundir, d->instance) >= (int)sizeof(sa.sun_path))
+		return -1;
+	r->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (r->sock < 0 || corsd_os_sock_timeout(r->sock, 5000) != 0 ||
+	    connect(r->sock, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		goto fail;
+	n = corsd_os_recv_fd(r->sock, &m, sizeof(m), &r->memfd);
+	if (n != (ssize_t)sizeof(m) || r->memfd < 0 ||
+	    m.idx == CORSD_REG_NO_SLOT || fstat(r->memfd, &st) != 0)
+		goto fail;
+	r->idx = m.idx;
+	r->size = (size_t)m.slot_size;
+	r->ino = (unsigned long long)st.st_ino;
+	r->slot = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       r->memfd, 0);
+	if (r->slot == MAP_FAILED) {
+		r->slot = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	registration_release(r);
+	return -1;
+}
+
+void
+registration_release(struct registration *r)
+{
+	if (r->slot)
+		munmap(r->slot, r->size);
+	if (r->memfd >= 0)
+		close(r->memfd);
+	if (r->sock >= 0)
+		close(r->sock);
+	r->slot = NULL;
+	r->memfd = -1;
+	r->sock = -1;
+}
+
 pid_t
 fork_worker(void)
 {

@@ -37,6 +37,26 @@ bool daemon_control(struct daemon *d, const char *cmd, char *buf, size_t size);
 /* Remove the runtime directory and policy file. */
 void daemon_cleanup(struct daemon *d);
 
+/*
+ * A registration made by hand, as the client library makes it, for the
+ * tests that need the raw slot (or play a hostile worker): connected to
+ * <rundir>/<instance>.workers, the message taken, the memfd mapped.
+ * The slot is ours while @sock is open.
+ */
+struct registration {
+	int sock;
+	int memfd;
+	unsigned idx;
+	size_t size;
+	void *slot;		/* struct corsd_slot */
+	unsigned long long ino; /* the memfd's inode */
+};
+
+/* 0, or -1 (no slot: every one taken, or no corsd). */
+int register_by_hand(const struct daemon *d, struct registration *r);
+/* Unmap, close the memfd and the connection (which gives the slot back). */
+void registration_release(struct registration *r);
+
 /* Fork a child that dies with the test; returns its pid in the parent
  * and 0 in the child. */
 pid_t fork_worker(void);

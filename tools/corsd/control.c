@@ -72,7 +72,7 @@
 #define IO_TIMEOUT_MS  1000u
 #define RELOAD_WAIT_MS 60000u
 #define ANSWER_MAX     8192
-#define LISTEN_BACKLOG 16
+#define LISTEN_BACKLOG 128
 #define CONN_MAX       32
 
 /* ---- commands ----------------------------------------------------------- */
@@ -530,41 +530,41 @@ control_main(void *arg)
 /* ---- setup ------------------------------------------------------------ */
 
 int
-corsd_control_open(struct corsd_daemon *d)
+corsd_control_listen(const struct corsd_daemon *d, const char *path,
+		     const char *what)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
 	mode_t old_mask;
 	int fd, rc;
 
-	if (strlen(d->sock_path) >= sizeof(sa.sun_path)) {
-		corsd_log(LOG_ERR, "control socket path '%s' is too long",
-			  d->sock_path);
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		corsd_log(LOG_ERR, "%s path '%s' is too long", what, path);
 		return -1;
 	}
-	memcpy(sa.sun_path, d->sock_path, strlen(d->sock_path));
+	memcpy(sa.sun_path, path, strlen(path));
 
 	/* We hold the instance lock, so a socket here is a dead corsd's;
 	 * anything else is not ours to remove. */
-	if (lstat(d->sock_path, &st) == 0) {
+	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			corsd_log(LOG_ERR,
 				  "'%s' exists and is not a socket; not "
 				  "replacing it",
-				  d->sock_path);
+				  path);
 			return -1;
 		}
-		if (unlink(d->sock_path) != 0) {
+		if (unlink(path) != 0) {
 			corsd_log(LOG_ERR,
-				  "cannot remove stale socket '%s': %s",
-				  d->sock_path, strerror(errno));
+				  "cannot remove stale socket '%s': %s", path,
+				  strerror(errno));
 			return -1;
 		}
 	}
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		corsd_log(LOG_ERR, "cannot create the control socket: %s",
+		corsd_log(LOG_ERR, "cannot create the %s: %s", what,
 			  strerror(errno));
 		return -1;
 	}
@@ -575,28 +575,37 @@ corsd_control_open(struct corsd_daemon *d)
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old_mask);
 	if (rc != 0) {
-		corsd_log(LOG_ERR, "cannot bind the control socket '%s': %s",
-			  d->sock_path, strerror(errno));
+		corsd_log(LOG_ERR, "cannot bind the %s '%s': %s", what, path,
+			  strerror(errno));
 		close(fd);
 		return -1;
 	}
-	if ((d->gid != (gid_t)-1 && chown(d->sock_path, (uid_t)-1, d->gid)) ||
-	    chmod(d->sock_path, 0660) != 0) {
+	if ((d->gid != (gid_t)-1 && chown(path, (uid_t)-1, d->gid)) ||
+	    chmod(path, 0660) != 0) {
 		corsd_log(LOG_ERR,
-			  "cannot set the owner or mode of the control socket "
-			  "'%s': %s",
-			  d->sock_path, strerror(errno));
+			  "cannot set the owner or mode of the %s '%s': %s",
+			  what, path, strerror(errno));
 		close(fd);
-		unlink(d->sock_path);
+		unlink(path);
 		return -1;
 	}
 	if (listen(fd, LISTEN_BACKLOG) != 0) {
-		corsd_log(LOG_ERR, "cannot listen on '%s': %s", d->sock_path,
+		corsd_log(LOG_ERR, "cannot listen on '%s': %s", path,
 			  strerror(errno));
 		close(fd);
-		unlink(d->sock_path);
+		unlink(path);
 		return -1;
 	}
+	return fd;
+}
+
+int
+corsd_control_open(struct corsd_daemon *d)
+{
+	int fd = corsd_control_listen(d, d->sock_path, "control socket");
+
+	if (fd < 0)
+		return -1;
 	d->control.listen_fd = fd;
 	return 0;
 }

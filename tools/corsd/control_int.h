@@ -26,6 +26,13 @@ struct corsd_control {
  * Main thread, before any other thread (it sets the umask around bind).
  * Return 0, or -1 with the reason logged. */
 int corsd_control_open(struct corsd_daemon *d);
+/* The socket part of it, for any of corsd's sockets: a listening
+ * non-blocking AF_UNIX stream socket at @path, 0660 with d->gid, a
+ * stale socket there replaced; @what names it in the log.  Main thread,
+ * before any other thread (the umask).  Return the descriptor, or -1
+ * with the reason logged. */
+int corsd_control_listen(const struct corsd_daemon *d, const char *path,
+			 const char *what);
 /* Start the thread that serves it.  Return 0 or -1. */
 int corsd_control_start(struct corsd_daemon *d);
 /* Join the thread; corsd_daemon_signal_stop() first. */

@@ -1,7 +1,7 @@
 /*
  * daemon_int.h - the daemon's one handle: its configuration, the handles
  * every thread needs, and each part's state (reloader, serving threads,
- * watcher, control socket).
+ * watcher, control socket, registrar).
  *
  * Layer: tools/corsd, internal.  Rules: the daemon's state lives here and
  * nowhere else (no part keeps a global of its own); main() owns the one
@@ -22,6 +22,7 @@
 #include <sys/un.h>
 
 #include "control_int.h"
+#include "register_int.h"
 #include "reload_int.h"
 #include "serve_int.h"
 #include "server_int.h"
@@ -51,6 +52,7 @@ struct corsd_daemon {
 	char rundir[PATH_MAX];
 	char lock_path[PATH_MAX];
 	char sock_path[CORSD_SUN_PATH_MAX];
+	char workers_path[CORSD_SUN_PATH_MAX]; /* the registration socket */
 
 	uint64_t start_ms; /* CLOCK_MONOTONIC at start, for uptime */
 
@@ -64,14 +66,16 @@ struct corsd_daemon {
 
 	struct corsd_server *server;
 	/* The server's calls other than serve() and kick() are meant for
-	 * one housekeeping thread; the housekeeping, reload and control
-	 * threads all make some, so they take turns under this lock. */
+	 * one thread at a time; the housekeeping, reload, control and
+	 * registration threads all make some, so they take turns under
+	 * this lock. */
 	pthread_mutex_t server_lock;
 	/* Set once at shutdown; corsd_server_serve() polls it. */
 	_Atomic bool stop_serving;
 
 	/* The parts' own state, each documented where it is defined. */
 	struct corsd_control control;
+	struct corsd_registrar registrar;
 	struct corsd_reloader reloader;
 	struct corsd_serving serving;
 	struct corsd_watcher watcher;

@@ -9,8 +9,8 @@
  * thread (every thread blocks them), so no work ever runs in a signal
  * handler.
  *
- * Threads: main (signals), N serving, housekeeping, reload, control and,
- * with --watch, watch.  All of them are joined before exit.
+ * Threads: main (signals), N serving, housekeeping, reload, control,
+ * registration and, with --watch, watch.  All of them are joined before exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +35,7 @@
 #include "daemon_int.h"
 #include "log_int.h"
 #include "os.h"
+#include "register_int.h"
 #include "reload_int.h"
 #include "serve_int.h"
 #include "watch_int.h"
@@ -82,6 +83,7 @@ static struct corsd_daemon daemon_state = {
 	.lock_fd = -1,
 	.ready_fd = -1,
 	.control = {.listen_fd = -1},
+	.registrar = {.listen_fd = -1},
 };
 
 static void
@@ -98,7 +100,7 @@ usage(FILE *out)
 		"  --instance NAME      instance name, 1-32 of [A-Za-z0-9_-] "
 		"(default: default)\n"
 		"  --group G            group owning the segments and the "
-		"socket (name or number)\n"
+		"sockets (name or number)\n"
 		"  -f, --foreground     stay in the foreground, log to stderr "
 		"only\n"
 		"  --watch              reload when the policy file changes\n"
@@ -261,6 +263,12 @@ parse_args(struct corsd_daemon *d, int argc, char **argv)
 		usage_error("runtime directory '%s': the socket path would be "
 			    "longer than %zu bytes",
 			    d->rundir, sizeof(d->sock_path) - 1);
+	n = snprintf(d->workers_path, sizeof(d->workers_path), "%s/%s.workers",
+		     d->rundir, d->instance);
+	if (n < 0 || (size_t)n >= sizeof(d->workers_path))
+		usage_error("runtime directory '%s': the socket path would be "
+			    "longer than %zu bytes",
+			    d->rundir, sizeof(d->workers_path) - 1);
 }
 
 /* ---- runtime directory and lock --------------------------------------- */
@@ -497,11 +505,13 @@ stop(struct corsd_daemon *d)
 	 * after its grace period, not leaked. */
 	corsd_reload_stop(d);
 	corsd_control_join(d);
+	corsd_register_join(d);
 	corsd_watch_join(d);
 	corsd_housekeeping_join(d);
 	corsd_server_close(d->server);
 	d->server = NULL;
 	corsd_control_close(d);
+	corsd_register_close(d);
 	corsd_serve_release(d);
 	corsd_reload_release(d);
 	if (d->stop_fd >= 0)
@@ -538,8 +548,9 @@ start(struct corsd_daemon *d)
 		return -1;
 	}
 	corsd_server_publish_generation(d->server, corsd_reload_generation(d));
-	if (corsd_control_open(d) != 0 || corsd_reload_start(d) != 0 ||
-	    corsd_serve_start(d) != 0 || corsd_control_start(d) != 0 ||
+	if (corsd_control_open(d) != 0 || corsd_register_open(d) != 0 ||
+	    corsd_reload_start(d) != 0 || corsd_serve_start(d) != 0 ||
+	    corsd_control_start(d) != 0 || corsd_register_start(d) != 0 ||
 	    (d->watch && corsd_watch_start(d) != 0))
 		return -1;
 	pthread_mutex_lock(&d->server_lock);

@@ -1,6 +1,7 @@
 /*
  * serve.c - the serving threads (shared-memory requests -> decide) and
- * the housekeeping thread (clock tick, reclaiming dead workers' slots).
+ * the housekeeping thread (the clock tick).  A dead worker's slot is
+ * reclaimed by the registrar (register.c) when its connection ends.
  *
  * Layer: tools/corsd.  Rules: a serving thread is an RCU reader for its
  * whole life (registered before its first request, unregistered after
@@ -21,8 +22,7 @@
 #include "daemon_int.h"
 #include "serve_int.h"
 
-#define TICK_MS	   100u
-#define RECLAIM_MS 1000u
+#define TICK_MS 100u
 
 struct serve_thread {
 	pthread_t tid;
@@ -43,8 +43,8 @@ serve_main(void *arg)
 }
 
 /*
- * Housekeeping: the tick every TICK_MS, reclaim every RECLAIM_MS.  Waits
- * on the stop eventfd, so shutdown does not wait out a period.
+ * Housekeeping: the tick every TICK_MS.  Waits on the stop eventfd, so
+ * shutdown does not wait out a period.
  */
 static void *
 housekeeping_main(void *arg)
@@ -52,9 +52,7 @@ housekeeping_main(void *arg)
 	struct corsd_daemon *d = arg;
 	struct pollfd pfd = {.fd = d->stop_fd, .events = POLLIN};
 	uint64_t next_tick = corsd_os_now_ns();
-	uint64_t next_reclaim = next_tick + RECLAIM_MS * 1000000ull;
 	uint64_t now;
-	unsigned n;
 	int rc;
 
 	for (;;) {
@@ -72,15 +70,7 @@ housekeeping_main(void *arg)
 
 		pthread_mutex_lock(&d->server_lock);
 		corsd_server_tick(d->server);
-		n = 0;
-		if (now >= next_reclaim) {
-			n = corsd_server_reclaim(d->server);
-			next_reclaim = now + RECLAIM_MS * 1000000ull;
-		}
 		pthread_mutex_unlock(&d->server_lock);
-		if (n > 0)
-			corsd_log(LOG_NOTICE, "reclaimed %u %s of dead workers",
-				  n, n == 1 ? "slot" : "slots");
 	}
 	return NULL;
 }
