@@ -11,7 +11,10 @@
  *   A2 (rep_seq load, acquire)   pairs with R3 in server take_request()
  *   D1/D2 (pending fetch_or, sleepers load, both seq_cst) and the
  *      server's S1/S2 form a Dekker pair: either the worker sees a
- *      sleeper and rings, or the sleeper sees the pending bit.
+ *      sleeper and rings, or the sleeper sees the pending bit.  D1
+ *      also pairs with the server's C2: our registration came before
+ *      it, so a serving thread that clears our bit for an empty table
+ *      entry sees our slot when it looks again, and sets the bit back.
  *   W1/W2 (waiting store, rep_seq reload, seq_cst) pair with the
  *      server's F3 fence: either corsd sees us waiting and wakes us, or
  *      we see the reply before we sleep (and FUTEX_WAIT re-checks).
@@ -164,12 +167,12 @@ out:
 }
 
 /*
- * Map both segments and claim a slot; on any failure stay detached, with
- * the reason in c->why.  Provenance first (SECURITY.md): the files must
- * be corsd's user's, in its own directory (corsd_os_shm_open()), and the
- * header must name the live process that holds the instance lock, with
- * its start time (a start time of 0 never passes: it would skip the
- * check that the pid was not reused).
+ * Map both segments and register for a slot; on any failure stay
+ * detached, with the reason in c->why.  Provenance first (SECURITY.md):
+ * the files must be corsd's user's, in its own directory
+ * (corsd_os_shm_open()), and the header must name the live process that
+ * holds the instance lock, with its start time (a start time of 0 never
+ * passes: it would skip the check that the pid was not reused).
  */
 static int
 attach(struct corsd_client *c)

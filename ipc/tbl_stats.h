@@ -32,7 +32,7 @@ CORSD_STAT_SERVE(bad_requests,  "requests refused: malformed slot contents")
 CORSD_STAT_SERVE(cache_inserts, "answers written to the decision cache")
 CORSD_STAT_SERVE(wakeups,       "returns of a serving thread from its doorbell sleep")
 
-CORSD_STAT_SLOTS(active,        "slots held by a live worker")
+CORSD_STAT_SLOTS(active,        "slots held by a registered worker (its connection open)")
 CORSD_STAT_SLOTS(pending,       "requests posted to slots, not yet taken by a serving thread")
 
 CORSD_STAT_WORKER(requests,     "decisions the workers asked for")

@@ -8,12 +8,14 @@
  *
  * A decision is looked up first in the shared decision cache (mapped
  * read-only: written by corsd alone), then asked of corsd through the
- * handle's own request slot.  The answer is copied into a caller-owned
+ * handle's own request slot: memory corsd made for this handle alone,
+ * which no other worker can map.  The answer is copied into a caller-owned
  * struct corsd_answer; nothing is allocated after corsd_client_open().
  *
- * Thread safety: one handle is one request slot.  A handle must not be
- * used by two threads at once; use one handle per thread (an nginx worker
- * is single-threaded and needs one).  Handles are not inherited across
+ * Thread safety: one handle is one request slot (and, while attached,
+ * one descriptor: its connection to corsd's registration socket).  A handle
+ * must not be used by two threads at once; use one handle per thread (an nginx
+ * worker is single-threaded and needs one).  Handles are not inherited across
  * fork(): open them in the child.
  */
 #ifndef CORSD_CLIENT_H
@@ -36,7 +38,8 @@ struct corsd_client;
 #define CORSD_CLIENT_TIMEOUT_MAX_MS 60000
 
 /**
- * corsd_client_open() - attach to a corsd instance and claim a slot.
+ * corsd_client_open() - attach to a corsd instance and register for a
+ * slot of its own.
  * @instance: the instance name given to corsd (--instance); NULL or ""
  *            means "default".  1-32 bytes of [A-Za-z0-9_-].
  * @timeout_ms: how long corsd_client_decide() waits for corsd, at most;
@@ -52,7 +55,9 @@ struct corsd_client;
  * when they are corsd's: the directory and the files owned by corsd's
  * uid ($CORSD_DAEMON_UID, a number; else 0, root), none writable by
  * others (the directory and the cache not by the group either), no
- * symlink, and made by the live process that holds the instance lock.
+ * symlink, and made by the live process that holds the instance lock;
+ * the registration socket <rundir>/<instance>.workers likewise corsd's
+ * uid's, and listened on by that process.
  * Anything else is treated as corsd not running; corsd_client_why()
  * says what was wrong.  The environment is read here, once.
  *
@@ -90,7 +95,8 @@ CORSD_API int corsd_client_decide(struct corsd_client *c,
 CORSD_API int corsd_client_set_timeout(struct corsd_client *c,
 				       unsigned timeout_ms);
 
-/* Release the slot and the mappings.  corsd_client_close(NULL) is fine. */
+/* Release the slot (close the registration connection) and the mappings.
+ * corsd_client_close(NULL) is fine. */
 CORSD_API void corsd_client_close(struct corsd_client *c);
 
 /*
