@@ -181,6 +181,32 @@ open_parent(const char *path, const char **base)
 	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* What a file of corsd's must be: of @type (S_IFREG, S_IFSOCK), owned
+ * by @owner, none of @no_write set; 0 or -CORSD_EPERM with @why. */
+static int
+check_file(const struct stat *st, const char *path, mode_t type, uid_t owner,
+	   mode_t no_write, char *why, size_t why_size)
+{
+	if ((st->st_mode & S_IFMT) != type) {
+		say(why, why_size, "'%s' is not a %s", path,
+		    type == S_IFSOCK ? "socket" : "regular file");
+		return -CORSD_EPERM;
+	}
+	if (st->st_uid != owner) {
+		say(why, why_size,
+		    "'%s' is owned by uid %u, not corsd's uid %u", path,
+		    (unsigned)st->st_uid, (unsigned)owner);
+		return -CORSD_EPERM;
+	}
+	if (st->st_mode & no_write) {
+		say(why, why_size, "'%s' is writable by %s (mode %04o)", path,
+		    st->st_mode & S_IWOTH ? "others" : "its group",
+		    (unsigned)(st->st_mode & 07777));
+		return -CORSD_EPERM;
+	}
+	return 0;
+}
+
 /* The provenance rules of corsd_os_shm_open() for the directory of @dfd
  * and the file of @fd; 0 or -CORSD_EPERM with @why. */
 static int
@@ -207,23 +233,7 @@ check_owned(int dfd, int fd, const char *path, uid_t owner, mode_t no_write,
 	}
 	if (fstat(fd, &st) != 0)
 		return -CORSD_EPERM;
-	if (!S_ISREG(st.st_mode)) {
-		say(why, why_size, "'%s' is not a regular file", path);
-		return -CORSD_EPERM;
-	}
-	if (st.st_uid != owner) {
-		say(why, why_size,
-		    "'%s' is owned by uid %u, not corsd's uid %u", path,
-		    (unsigned)st.st_uid, (unsigned)owner);
-		return -CORSD_EPERM;
-	}
-	if (st.st_mode & no_write) {
-		say(why, why_size, "'%s' is writable by %s (mode %04o)", path,
-		    st.st_mode & S_IWOTH ? "others" : "its group",
-		    (unsigned)(st.st_mode & 07777));
-		return -CORSD_EPERM;
-	}
-	return 0;
+	return check_file(&st, path, S_IFREG, owner, no_write, why, why_size);
 }
 
 int
@@ -377,21 +387,8 @@ corsd_os_unix_connect(const char *path, uid_t owner, unsigned timeout_ms,
 		    strerror(errno));
 		return errno == ENOENT ? -CORSD_EUNAVAIL : -CORSD_EPERM;
 	}
-	if (!S_ISSOCK(st.st_mode)) {
-		say(why, why_size, "'%s' is not a socket", path);
+	if (check_file(&st, path, S_IFSOCK, owner, S_IWOTH, why, why_size))
 		return -CORSD_EPERM;
-	}
-	if (st.st_uid != owner) {
-		say(why, why_size,
-		    "'%s' is owned by uid %u, not corsd's uid %u", path,
-		    (unsigned)st.st_uid, (unsigned)owner);
-		return -CORSD_EPERM;
-	}
-	if (st.st_mode & S_IWOTH) {
-		say(why, why_size, "'%s' is writable by others (mode %04o)",
-		    path, (unsigned)(st.st_mode & 07777));
-		return -CORSD_EPERM;
-	}
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
 		say(why, why_size, "socket: %s", strerror(errno));

@@ -306,6 +306,31 @@ test_names_planted_by_another_user_change_nothing(void **state)
 	unlink(legacy[1]);
 }
 
+/* The registration socket is checked as the segments are: corsd's uid's,
+ * reached without a symlink; the slot comes from no one else. */
+static void
+test_a_worker_refuses_a_registration_socket_not_corsds(void **state)
+{
+	char sock[CORSD_SHM_NAME_MAX], real[CORSD_SHM_NAME_MAX + 8];
+
+	(void)state;
+	path_of(sock, sizeof(sock), evil.rundir, evil.instance, "workers");
+	snprintf(real, sizeof(real), "%s.real", sock);
+	assert_int_equal(lchown(sock, NOBODY, NOBODY), 0);
+	assert_int_equal(victim_asks(evil.rundir, evil.instance,
+				     ".workers' is owned by uid 65534, not "
+				     "corsd's uid 0"),
+			 0);
+	assert_int_equal(lchown(sock, 0, 0), 0);
+	assert_int_equal(rename(sock, real), 0);
+	assert_int_equal(symlink(real, sock), 0);
+	assert_int_equal(victim_asks(evil.rundir, evil.instance,
+				     ".workers' is not a socket"),
+			 0);
+	assert_int_equal(unlink(sock), 0);
+	assert_int_equal(rename(real, sock), 0);
+}
+
 /* Run corsd on @rundir until it exits; its stderr into @out. */
 static int
 corsd_on(const struct daemon *d, const char *rundir, char *out, size_t size)
@@ -377,6 +402,9 @@ main(void)
 			start_evil, stop_evil),
 		cmocka_unit_test_setup_teardown(
 			test_names_planted_by_another_user_change_nothing,
+			start_evil, stop_evil),
+		cmocka_unit_test_setup_teardown(
+			test_a_worker_refuses_a_registration_socket_not_corsds,
 			start_evil, stop_evil),
 		cmocka_unit_test(
 			test_corsd_refuses_a_runtime_directory_it_does_not_own),

@@ -400,16 +400,9 @@ conn_accept(struct corsd_daemon *d, struct conn *conns)
 			c = &conns[i];
 	if (!c)
 		return;
-	fd = accept4(d->control.listen_fd, NULL, NULL,
-		     SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0) {
-		/* Out of descriptors: back off instead of spinning on a
-		 * listening socket that stays readable. */
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM)
-			poll(NULL, 0, 100);
+	fd = corsd_listener_accept(&d->control);
+	if (fd < 0)
 		return;
-	}
 	c->fd = fd;
 	c->state = CONN_READ;
 	c->len = 0;
@@ -611,35 +604,69 @@ corsd_control_open(struct corsd_daemon *d)
 }
 
 int
-corsd_control_start(struct corsd_daemon *d)
+corsd_listener_accept(struct corsd_listener *l)
 {
-	int rc = pthread_create(&d->control.thread, NULL, control_main, d);
+	int fd =
+		accept4(l->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	/* Out of descriptors: back off instead of spinning on a listening
+	 * socket that stays readable. */
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		       errno == ENOMEM))
+		poll(NULL, 0, 100);
+	return fd;
+}
+
+int
+corsd_listener_start(struct corsd_daemon *d, struct corsd_listener *l,
+		     void *(*fn)(void *), const char *name, const char *what)
+{
+	int rc = pthread_create(&l->thread, NULL, fn, d);
 
 	if (rc != 0) {
-		corsd_log(LOG_ERR, "cannot start the control thread: %s",
+		corsd_log(LOG_ERR, "cannot start the %s thread: %s", what,
 			  strerror(rc));
 		return -1;
 	}
-	pthread_setname_np(d->control.thread, "corsd-control");
-	d->control.running = true;
+	pthread_setname_np(l->thread, name);
+	l->running = true;
 	return 0;
+}
+
+void
+corsd_listener_join(struct corsd_listener *l)
+{
+	if (!l->running)
+		return;
+	pthread_join(l->thread, NULL);
+	l->running = false;
+}
+
+void
+corsd_listener_close(struct corsd_listener *l, const char *path)
+{
+	if (l->listen_fd < 0)
+		return;
+	close(l->listen_fd);
+	l->listen_fd = -1;
+	unlink(path);
+}
+
+int
+corsd_control_start(struct corsd_daemon *d)
+{
+	return corsd_listener_start(d, &d->control, control_main,
+				    "corsd-control", "control");
 }
 
 void
 corsd_control_join(struct corsd_daemon *d)
 {
-	if (!d->control.running)
-		return;
-	pthread_join(d->control.thread, NULL);
-	d->control.running = false;
+	corsd_listener_join(&d->control);
 }
 
 void
 corsd_control_close(struct corsd_daemon *d)
 {
-	if (d->control.listen_fd < 0)
-		return;
-	close(d->control.listen_fd);
-	d->control.listen_fd = -1;
-	unlink(d->sock_path);
+	corsd_listener_close(&d->control, d->sock_path);
 }

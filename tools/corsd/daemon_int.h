@@ -74,8 +74,8 @@ struct corsd_daemon {
 	_Atomic bool stop_serving;
 
 	/* The parts' own state, each documented where it is defined. */
-	struct corsd_control control;
-	struct corsd_registrar registrar;
+	struct corsd_listener control;
+	struct corsd_listener registrar;
 	struct corsd_reloader reloader;
 	struct corsd_serving serving;
 	struct corsd_watcher watcher;

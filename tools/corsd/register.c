@@ -99,16 +99,9 @@ conn_accept(struct corsd_daemon *d, struct reg_conn *conns, unsigned n,
 	int fd, memfd = -1, rc = -CORSD_EAGAIN;
 	uint32_t idx = 0;
 
-	fd = accept4(d->registrar.listen_fd, NULL, NULL,
-		     SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0) {
-		/* Out of descriptors: back off instead of spinning on a
-		 * listening socket that stays readable. */
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM)
-			poll(NULL, 0, 100);
+	fd = corsd_listener_accept(&d->registrar);
+	if (fd < 0)
 		return;
-	}
 	for (unsigned i = 0; i < n && !c; i++)
 		if (conns[i].state == REG_FREE)
 			c = &conns[i];
@@ -218,33 +211,18 @@ corsd_register_open(struct corsd_daemon *d)
 int
 corsd_register_start(struct corsd_daemon *d)
 {
-	int rc = pthread_create(&d->registrar.thread, NULL, register_main, d);
-
-	if (rc != 0) {
-		corsd_log(LOG_ERR, "cannot start the registration thread: %s",
-			  strerror(rc));
-		return -1;
-	}
-	pthread_setname_np(d->registrar.thread, "corsd-register");
-	d->registrar.running = true;
-	return 0;
+	return corsd_listener_start(d, &d->registrar, register_main,
+				    "corsd-register", "registration");
 }
 
 void
 corsd_register_join(struct corsd_daemon *d)
 {
-	if (!d->registrar.running)
-		return;
-	pthread_join(d->registrar.thread, NULL);
-	d->registrar.running = false;
+	corsd_listener_join(&d->registrar);
 }
 
 void
 corsd_register_close(struct corsd_daemon *d)
 {
-	if (d->registrar.listen_fd < 0)
-		return;
-	close(d->registrar.listen_fd);
-	d->registrar.listen_fd = -1;
-	unlink(d->workers_path);
+	corsd_listener_close(&d->registrar, d->workers_path);
 }

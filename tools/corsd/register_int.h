@@ -9,19 +9,9 @@
 #ifndef CORSD_REGISTER_INT_H
 #define CORSD_REGISTER_INT_H
 
-#include <pthread.h>
-#include <stdbool.h>
-
 struct corsd_daemon;
 
-/* The registrar's state, a part of struct corsd_daemon (d->registrar):
- * open, start, join and close are the main thread's; the registrar
- * thread reads listen_fd while it runs. */
-struct corsd_registrar {
-	int listen_fd; /* -1 when closed */
-	pthread_t thread;
-	bool running;
-};
+/* Its state is a struct corsd_listener (control_int.h), d->registrar. */
 
 /* Create, bind (0660, d->gid) and listen, replacing a stale socket.
  * Main thread, before any other thread.  Return 0, or -1 (logged). */
