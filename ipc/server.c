@@ -547,7 +547,9 @@ corsd_server_serve(struct corsd_server *s, corsd_server_decide_fn fn, void *ctx,
 		 * posts again soon, and its req_seq line reaches us one
 		 * transfer sooner than its pending bit and then its request
 		 * would.  The bitmap is served in the same round, so a
-		 * worker that never stops posting cannot starve others. */
+		 * worker that never stops posting cannot starve others.
+		 * The look takes the slot's flag first (take_request()):
+		 * the slot may be reclaimed and unmapped at any time. */
 		found = hot < s->nslots &&
 			take_request(s, hot, true, fn, ctx, st, w, ans);
 		if (serve_pending(s, fn, ctx, st, w, ans, &hot) || found) {
