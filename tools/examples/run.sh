@@ -122,11 +122,24 @@ for f in "$CORSD" "$MODULE" "$NGINX" "$(command -v curl)"; do
 done
 
 run=$build/run
+# As root, nginx runs its workers as nobody: they must reach the page,
+# corsd's runtime directory and the backend's socket.  A clone in a home
+# directory (0700) is out of their reach; then the run lives in a fresh
+# directory under /tmp instead, removed at exit unless a step failed.
+h_worker_user
+run_tmp=
+if [ -n "$T_WORKER_USER" ] &&
+	! runuser -u "$T_WORKER_USER" -- test -x "$build" 2>/dev/null; then
+	run_tmp=$(mktemp -d /tmp/corsd-run.XXXXXX) || exit 1
+	run=$run_tmp
+	echo "run.sh: nginx's workers ($T_WORKER_USER) cannot enter $build;" \
+		"running in $run"
+fi
 ngx=$run/nginx
 # Everything under $run, which stays (logs); at exit (also on failure)
 # the harness stops the browser, nginx and corsd, and removes corsd's
-# shared memory.  As root, nginx runs its workers as nobody: they reach
-# corsd's segments through its group (T_GROUP_ARGS).
+# shared memory.  The workers reach corsd's segments through its group
+# (T_GROUP_ARGS).
 h_setup -d "$run"
 h_corsd_init "demo$$" "$policy" "$run/corsd"
 waiting=0
@@ -135,6 +148,11 @@ waiting=0
 stopped() {
 	rm -rf "$run/chromium"
 	[ -n "$started" ] && echo "run.sh: stopped nginx and corsd"
+	if [ -n "$run_tmp" ] && [ "$failures" -eq 0 ]; then
+		rm -rf "$run_tmp"
+	elif [ -n "$run_tmp" ]; then
+		echo "run.sh: kept $run_tmp (logs)"
+	fi
 }
 started=
 h_at_exit stopped
