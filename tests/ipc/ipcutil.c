@@ -26,7 +26,7 @@
 #include "ipcutil.h"
 #include "os.h"
 
-static void
+void
 sleep_ms(unsigned ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};

@@ -57,6 +57,9 @@ int register_by_hand(const struct daemon *d, struct registration *r);
 /* Unmap, close the memfd and the connection (which gives the slot back). */
 void registration_release(struct registration *r);
 
+/* Sleep @ms milliseconds. */
+void sleep_ms(unsigned ms);
+
 /* Fork a child that dies with the test; returns its pid in the parent
  * and 0 in the child. */
 pid_t fork_worker(void);

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -89,14 +88,6 @@ static uint64_t
 now_us(void)
 {
 	return corsd_os_now_ns() / 1000u;
-}
-
-static void
-sleep_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-
-	nanosleep(&ts, NULL);
 }
 
 /* A request of policy api: a GET, or a preflight for PUT. */
@@ -175,6 +166,51 @@ stats(struct corsd_client_stats *st)
 	assert_int_equal(corsd_client_stats(c, st), 0);
 }
 
+/* Miss @i is posted and waits out the timeout: unavailable, after
+ * @timeout ms (+ slack), and the slot's req_seq moves by one. */
+static void
+assert_miss_times_out(unsigned i, unsigned timeout)
+{
+	static struct corsd_answer a;
+	struct corsd_request r;
+	uint32_t seq = slot_req_seq();
+	char buf[96];
+	uint64_t t, ms;
+	int rc;
+
+	make_miss(&r, buf, sizeof(buf), i);
+	t = now_us();
+	rc = corsd_client_decide(c, &r, &a);
+	ms = (now_us() - t) / 1000u;
+	assert_unavailable(&r, rc, &a);
+	if (ms + 5 < timeout || ms > timeout + SLACK_MS)
+		fail_msg("miss %u took %llu ms, timeout %u ms", i,
+			 (unsigned long long)ms, timeout);
+	assert_int_equal(slot_req_seq(), seq + 1);
+}
+
+/* Miss @i is withheld: unavailable in under 1 ms, req_seq unmoved. */
+static void
+assert_miss_withheld(unsigned i)
+{
+	static struct corsd_answer a;
+	struct corsd_request r;
+	uint32_t seq = slot_req_seq();
+	char buf[96];
+	uint64_t t, us;
+	int rc;
+
+	make_miss(&r, buf, sizeof(buf), i);
+	t = now_us();
+	rc = corsd_client_decide(c, &r, &a);
+	us = now_us() - t;
+	assert_unavailable(&r, rc, &a);
+	if (us >= 1000)
+		fail_msg("withheld miss %u took %llu us", i,
+			 (unsigned long long)us);
+	assert_int_equal(slot_req_seq(), seq);
+}
+
 /* Misses until corsd answers one, each its engine answer; the time it
  * took in ms.  Fails past @max_ms. */
 static uint64_t
@@ -202,14 +238,11 @@ until_answered(unsigned from, unsigned max_ms)
 static void
 test_a_stopped_corsd_costs_one_timeout_then_misses_are_withheld(void **state)
 {
-	static struct corsd_answer a;
 	const unsigned timeout = 300;
 	struct corsd_request hit, hit_pf, r;
 	struct corsd_client_stats st;
 	char buf[96], json[8192];
-	uint64_t t, us, ms;
-	uint32_t seq;
-	int rc;
+	uint64_t ms;
 
 	(void)state;
 	c = corsd_client_open(d.instance, timeout, NULL);
@@ -225,16 +258,7 @@ test_a_stopped_corsd_costs_one_timeout_then_misses_are_withheld(void **state)
 	assert_engine_answer(&r);
 
 	assert_int_equal(kill(d.pid, SIGSTOP), 0);
-	seq = slot_req_seq();
-	make_miss(&r, buf, sizeof(buf), 1);
-	t = now_us();
-	rc = corsd_client_decide(c, &r, &a);
-	ms = (now_us() - t) / 1000u;
-	assert_unavailable(&r, rc, &a);
-	if (ms + 5 < timeout || ms > timeout + SLACK_MS)
-		fail_msg("the first miss took %llu ms, timeout %u ms",
-			 (unsigned long long)ms, timeout);
-	assert_int_equal(slot_req_seq(), seq + 1);
+	assert_miss_times_out(1, timeout);
 	stats(&st);
 	assert_int_equal(st.opens, 1);
 	assert_int_equal(st.open, 1);
@@ -243,17 +267,8 @@ test_a_stopped_corsd_costs_one_timeout_then_misses_are_withheld(void **state)
 			       "corsd did not answer within 300 ms"));
 
 	/* Within the back-off: at once, and not posted. */
-	for (unsigned i = 2; i < 52; i++) {
-		make_miss(&r, buf, sizeof(buf), i);
-		t = now_us();
-		rc = corsd_client_decide(c, &r, &a);
-		us = now_us() - t;
-		assert_unavailable(&r, rc, &a);
-		if (us >= 1000)
-			fail_msg("withheld miss %u took %llu us", i,
-				 (unsigned long long)us);
-	}
-	assert_int_equal(slot_req_seq(), seq + 1);
+	for (unsigned i = 2; i < 52; i++)
+		assert_miss_withheld(i);
 	/* Hits: the live policy's answers, from the cache. */
 	for (int i = 0; i < 20; i++) {
 		assert_engine_answer(&hit);
@@ -287,14 +302,10 @@ test_a_stopped_corsd_costs_one_timeout_then_misses_are_withheld(void **state)
 static void
 test_a_stale_tick_alone_opens_the_breaker_without_a_wait(void **state)
 {
-	static struct corsd_answer a;
 	const unsigned timeout = 1000;
 	struct corsd_client_stats st;
 	struct corsd_request r;
 	char buf[96];
-	uint64_t t, us, ms;
-	uint32_t seq;
-	int rc;
 
 	(void)state;
 	c = corsd_client_open(d.instance, timeout, NULL);
@@ -306,16 +317,7 @@ test_a_stale_tick_alone_opens_the_breaker_without_a_wait(void **state)
 	 * bound, and no miss has waited for it. */
 	assert_int_equal(kill(d.pid, SIGSTOP), 0);
 	sleep_ms(500);
-	seq = slot_req_seq();
-	make_miss(&r, buf, sizeof(buf), 1);
-	t = now_us();
-	rc = corsd_client_decide(c, &r, &a);
-	us = now_us() - t;
-	assert_unavailable(&r, rc, &a);
-	if (us >= 1000)
-		fail_msg("a miss with a stale tick took %llu us",
-			 (unsigned long long)us);
-	assert_int_equal(slot_req_seq(), seq);
+	assert_miss_withheld(1);
 	stats(&st);
 	assert_int_equal(st.opens, 1);
 	assert_int_equal(st.withheld, 1);
@@ -324,15 +326,7 @@ test_a_stale_tick_alone_opens_the_breaker_without_a_wait(void **state)
 	/* Past the back-off one miss probes, waits the timeout, and the
 	 * back-off doubles. */
 	sleep_ms(120);
-	make_miss(&r, buf, sizeof(buf), 2);
-	t = now_us();
-	rc = corsd_client_decide(c, &r, &a);
-	ms = (now_us() - t) / 1000u;
-	assert_unavailable(&r, rc, &a);
-	if (ms + 5 < timeout || ms > timeout + SLACK_MS)
-		fail_msg("the probe took %llu ms, timeout %u ms",
-			 (unsigned long long)ms, timeout);
-	assert_int_equal(slot_req_seq(), seq + 1);
+	assert_miss_times_out(2, timeout);
 	stats(&st);
 	assert_int_equal(st.probes, 1);
 	assert_int_equal(st.backoff_ms, 200);
