@@ -97,7 +97,8 @@ struct corsd_client {
 	uint64_t brk_until_ms;
 	uint64_t last_answer_ms; /* corsd's last answer to this handle */
 	struct corsd_client_stats stats;
-	/* Why the last attach failed ("" when attached): corsd_client_why(). */
+	/* Why the last attach failed, or why the breaker is open; "" when
+	 * neither: corsd_client_why(). */
 	char why[CORSD_CLIENT_WHY_MAX];
 	uint64_t next_try_ms;
 	uint64_t next_check_ms; /* next look at who is behind the name */
