@@ -25,13 +25,13 @@
  *
  * The breaker (per handle, plain fields: a handle is single-threaded).
  * A miss that times out, or that finds corsd's tick older than
- * CLIENT_TICK_STALE_MS with no answer from corsd since it went stale,
- * opens it.  While it is open a miss is answered unavailable at once,
- * without posting; cache hits are served as before (they are answers of
- * the live generation: the breaker only withholds).  After the back-off
- * one miss probes (posts and waits, bounded by the timeout): an answer
- * closes the breaker, another timeout doubles the back-off up to
- * CLIENT_BACKOFF_MAX_MS.  Attaching (a corsd restart) closes it.
+ * CLIENT_TICK_STALE_MS with no answer from corsd since it went stale nor
+ * within that bound, opens it.  While it is open a miss is answered unavailable
+ * at once, without posting; cache hits are served as before (they are answers
+ * of the live generation: the breaker only withholds).  After the back-off one
+ * miss probes (posts and waits, bounded by the timeout): an answer closes the
+ * breaker, another timeout doubles the back-off up to CLIENT_BACKOFF_MAX_MS.
+ * Attaching (a corsd restart) closes it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -478,10 +478,13 @@ breaker_withholds(struct corsd_client *c, uint64_t now_ms)
 		c->stats.probes++;
 		return false;
 	}
-	/* Relaxed: a clock value, no data published with it. */
+	/* Relaxed: a clock value, no data published with it.  An answer
+	 * since the tick went stale, or within the bound (corsd just
+	 * continued, its tick not yet published), outweighs the tick. */
 	tick = atomic_load_explicit(&c->cache->tick_ms, memory_order_relaxed);
 	if (!tick || now_ms <= tick + CLIENT_TICK_STALE_MS ||
-	    c->last_answer_ms > tick + CLIENT_TICK_STALE_MS)
+	    c->last_answer_ms > tick + CLIENT_TICK_STALE_MS ||
+	    now_ms <= c->last_answer_ms + CLIENT_TICK_STALE_MS)
 		return false;
 	age = now_ms - tick;
 	snprintf(why, sizeof(why), "corsd's tick is %llu ms old (hung?)",

@@ -86,7 +86,8 @@ CORSD_API struct corsd_client *corsd_client_open(const char *instance,
  * A hung corsd (stopped, starved of CPU, deadlocked) costs one timeout,
  * not one per request: each handle has a breaker.  It opens when a
  * request times out, or when corsd's clock tick (published every 100 ms)
- * is more than 400 ms old and corsd has not answered since.  While it is
+ * is more than 400 ms old and corsd has not answered since (nor in the
+ * last 400 ms).  While it is
  * open, a request the cache cannot answer gets the unavailable answer
  * above at once, without asking corsd (no wait, no syscall); requests
  * the cache answers are answered as usual, from the policy in force (the

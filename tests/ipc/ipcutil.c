@@ -173,6 +173,26 @@ daemon_kill9(struct daemon *d)
 }
 
 bool
+daemon_pause(struct daemon *d)
+{
+	int st;
+
+	/* kill() returns before the threads stop; the parent hears of
+	 * the group stop once all of them have. */
+	if (d->pid <= 0 || kill(d->pid, SIGSTOP) != 0 ||
+	    waitpid(d->pid, &st, WUNTRACED) != d->pid)
+		return false;
+	return WIFSTOPPED(st);
+}
+
+void
+daemon_resume(struct daemon *d)
+{
+	if (d->pid > 0)
+		kill(d->pid, SIGCONT);
+}
+
+bool
 daemon_control(struct daemon *d, const char *cmd, char *buf, size_t size)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};

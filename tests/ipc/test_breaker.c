@@ -9,7 +9,6 @@
  * without being posted (the slot's req_seq does not move), and that
  * cache hits keep their answers.
  */
-#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,8 +77,7 @@ stop(void **state)
 	(void)state;
 	corsd_client_close(c);
 	c = NULL;
-	if (d.pid > 0)
-		kill(d.pid, SIGCONT);
+	daemon_resume(&d);
 	daemon_cleanup(&d);
 	return 0;
 }
@@ -189,8 +187,10 @@ assert_miss_times_out(unsigned i, unsigned timeout)
 	assert_int_equal(slot_req_seq(), seq + 1);
 }
 
-/* Miss @i is withheld: unavailable in under 1 ms, req_seq unmoved. */
-static void
+/* Miss @i is withheld: unavailable, req_seq unmoved, at once: under
+ * 20 ms whatever the load (a post would wait the timeout); true when
+ * under 1 ms. */
+static bool
 assert_miss_withheld(unsigned i)
 {
 	static struct corsd_answer a;
@@ -205,10 +205,11 @@ assert_miss_withheld(unsigned i)
 	rc = corsd_client_decide(c, &r, &a);
 	us = now_us() - t;
 	assert_unavailable(&r, rc, &a);
-	if (us >= 1000)
+	if (us >= 20000)
 		fail_msg("withheld miss %u took %llu us", i,
 			 (unsigned long long)us);
 	assert_int_equal(slot_req_seq(), seq);
+	return us < 1000;
 }
 
 /* Misses until corsd answers one, each its engine answer; the time it
@@ -229,10 +230,20 @@ until_answered(unsigned from, unsigned max_ms)
 			return (now_us() - t0) / 1000u;
 		}
 		if ((now_us() - t0) / 1000u > max_ms)
-			fail_msg("no answer within %u ms of SIGCONT (%s)",
-				 max_ms, corsd_client_why(c));
+			fail_msg("no answer within %u ms (%s)", max_ms,
+				 corsd_client_why(c));
 		sleep_ms(5);
 	}
+}
+
+/* Open the handle, attached and answered once, with a timeout a slow
+ * (sanitized, loaded) corsd meets; the tests then set their own. */
+static void
+open_warm(void)
+{
+	c = corsd_client_open(d.instance, 5000, NULL);
+	assert_non_null(c);
+	until_answered(1000, 10000);
 }
 
 static void
@@ -242,11 +253,11 @@ test_a_stopped_corsd_costs_one_timeout_then_misses_are_withheld(void **state)
 	struct corsd_request hit, hit_pf, r;
 	struct corsd_client_stats st;
 	char buf[96], json[8192];
+	unsigned fast = 0;
 	uint64_t ms;
 
 	(void)state;
-	c = corsd_client_open(d.instance, timeout, NULL);
-	assert_non_null(c);
+	open_warm();
 	/* Cached answers: the second time of each is a hit. */
 	make(&hit, "https://app.example.com", false);
 	make(&hit_pf, "https://app.example.com", true);
@@ -254,10 +265,9 @@ test_a_stopped_corsd_costs_one_timeout_then_misses_are_withheld(void **state)
 		assert_engine_answer(&hit);
 		assert_engine_answer(&hit_pf);
 	}
-	make_miss(&r, buf, sizeof(buf), 0);
-	assert_engine_answer(&r);
+	assert_int_equal(corsd_client_set_timeout(c, timeout), 0);
 
-	assert_int_equal(kill(d.pid, SIGSTOP), 0);
+	assert_true(daemon_pause(&d));
 	assert_miss_times_out(1, timeout);
 	stats(&st);
 	assert_int_equal(st.opens, 1);
@@ -266,9 +276,12 @@ test_a_stopped_corsd_costs_one_timeout_then_misses_are_withheld(void **state)
 	assert_non_null(strstr(corsd_client_why(c),
 			       "corsd did not answer within 300 ms"));
 
-	/* Within the back-off: at once, and not posted. */
+	/* Within the back-off: at once, and not posted; all but a few
+	 * (preempted, on a loaded machine) in under 1 ms. */
 	for (unsigned i = 2; i < 52; i++)
-		assert_miss_withheld(i);
+		fast += assert_miss_withheld(i);
+	if (fast < 45)
+		fail_msg("only %u of 50 withheld misses took under 1 ms", fast);
 	/* Hits: the live policy's answers, from the cache. */
 	for (int i = 0; i < 20; i++) {
 		assert_engine_answer(&hit);
@@ -279,7 +292,7 @@ test_a_stopped_corsd_costs_one_timeout_then_misses_are_withheld(void **state)
 	assert_int_equal(st.probes, 0);
 	assert_int_equal(st.opens, 1);
 
-	assert_int_equal(kill(d.pid, SIGCONT), 0);
+	daemon_resume(&d);
 	ms = until_answered(100, BACKOFF_MAX_MS + timeout + SLACK_MS);
 	print_message("answers back %llu ms after SIGCONT\n",
 		      (unsigned long long)ms);
@@ -308,16 +321,14 @@ test_a_stale_tick_alone_opens_the_breaker_without_a_wait(void **state)
 	char buf[96];
 
 	(void)state;
-	c = corsd_client_open(d.instance, timeout, NULL);
-	assert_non_null(c);
-	make_miss(&r, buf, sizeof(buf), 0);
-	assert_engine_answer(&r);
+	open_warm();
+	assert_int_equal(corsd_client_set_timeout(c, timeout), 0);
 
 	/* corsd's tick is 500-600 ms old after this: past the 400 ms
 	 * bound, and no miss has waited for it. */
-	assert_int_equal(kill(d.pid, SIGSTOP), 0);
+	assert_true(daemon_pause(&d));
 	sleep_ms(500);
-	assert_miss_withheld(1);
+	(void)assert_miss_withheld(1);
 	stats(&st);
 	assert_int_equal(st.opens, 1);
 	assert_int_equal(st.withheld, 1);
@@ -334,7 +345,7 @@ test_a_stale_tick_alone_opens_the_breaker_without_a_wait(void **state)
 
 	/* Back: answered, and the tick that was stale when corsd answered
 	 * does not open the breaker again. */
-	assert_int_equal(kill(d.pid, SIGCONT), 0);
+	daemon_resume(&d);
 	until_answered(100, BACKOFF_MAX_MS + timeout + SLACK_MS);
 	for (unsigned i = 200; i < 220; i++) {
 		make_miss(&r, buf, sizeof(buf), i);
