@@ -26,8 +26,9 @@
 #                         notes the time for h_since_stop_ms
 #   h_corsd_pause         SIGSTOP: corsd hung, as a swapped-out, starved
 #                         or deadlocked one is (alive, its segments there,
-#                         nothing answers); h_corsd_resume (SIGCONT) ends
-#                         it, and so does h_corsd_stop
+#                         nothing answers), returning once every thread
+#                         has stopped; h_corsd_resume (SIGCONT) ends it,
+#                         and so does h_corsd_stop
 #   h_corsd_reload        `corsctl reload` (waits for the outcome), else
 #                         SIGHUP (the caller then retries for a while)
 #   h_since_stop_ms MS    sleep until MS ms have passed since the stop
@@ -131,7 +132,19 @@ h_corsd_start() {
 }
 
 h_corsd_pause() {
-	[ -n "$T_CORSD_PID" ] && kill -STOP "$T_CORSD_PID"
+	local states
+	if [ -z "$T_CORSD_PID" ] || ! kill -STOP "$T_CORSD_PID"; then
+		return 1
+	fi
+	# kill returns before the threads stop: wait until each one has
+	# (state T, the field after "(comm)" in its stat)
+	for _ in $(seq 1 250); do
+		states=$(sed 's/.*) //' "/proc/$T_CORSD_PID/task/"*/stat |
+			cut -c1 | sort -u)
+		[ "$states" = T ] && return 0
+		sleep 0.01
+	done
+	return 1
 }
 
 h_corsd_resume() {
