@@ -87,11 +87,11 @@ CORSD_API struct corsd_client *corsd_client_open(const char *instance,
  * not one per request: each handle has a breaker.  It opens when a
  * request times out, or when corsd's clock tick (published every 100 ms)
  * is more than 400 ms old and corsd has not answered since (nor in the
- * last 400 ms).  While it is
- * open, a request the cache cannot answer gets the unavailable answer
- * above at once, without asking corsd (no wait, no syscall); requests
- * the cache answers are answered as usual, from the policy in force (the
- * breaker only ever withholds an answer, never grants one).  After a
+ * last 400 ms).  While it is open, a request the cache cannot answer gets
+ * the unavailable answer above at once, without asking corsd (no wait,
+ * no system call a cache hit does not make); requests the cache answers
+ * are answered as usual, from the policy in force (the breaker only ever
+ * withholds an answer, never grants one).  After a
  * back-off of 100 ms one request asks corsd again, waiting at most the
  * timeout: an answer closes the breaker, another timeout keeps it open
  * and doubles the back-off, up to 1600 ms.  Attaching to a new corsd
