@@ -164,51 +164,51 @@ stats(struct corsd_client_stats *st)
 	assert_int_equal(corsd_client_stats(c, st), 0);
 }
 
-/* Miss @i is posted and waits out the timeout: unavailable, after
- * @timeout ms (+ slack), and the slot's req_seq moves by one. */
+/*
+ * Miss @i answered unavailable; @posts: by how much the slot's req_seq
+ * moved (1: it was posted and waited, 0: withheld).  Return: how long
+ * the call took, in us.
+ */
+static uint64_t
+miss_unavailable(unsigned i, uint32_t posts)
+{
+	static struct corsd_answer a;
+	struct corsd_request r;
+	uint32_t seq = slot_req_seq();
+	char buf[96];
+	uint64_t t;
+	int rc;
+
+	make_miss(&r, buf, sizeof(buf), i);
+	t = now_us();
+	rc = corsd_client_decide(c, &r, &a);
+	t = now_us() - t;
+	assert_unavailable(&r, rc, &a);
+	assert_int_equal(slot_req_seq(), seq + posts);
+	return t;
+}
+
+/* Miss @i is posted and waits out the timeout (+ slack). */
 static void
 assert_miss_times_out(unsigned i, unsigned timeout)
 {
-	static struct corsd_answer a;
-	struct corsd_request r;
-	uint32_t seq = slot_req_seq();
-	char buf[96];
-	uint64_t t, ms;
-	int rc;
+	uint64_t ms = miss_unavailable(i, 1) / 1000u;
 
-	make_miss(&r, buf, sizeof(buf), i);
-	t = now_us();
-	rc = corsd_client_decide(c, &r, &a);
-	ms = (now_us() - t) / 1000u;
-	assert_unavailable(&r, rc, &a);
 	if (ms + 5 < timeout || ms > timeout + SLACK_MS)
 		fail_msg("miss %u took %llu ms, timeout %u ms", i,
 			 (unsigned long long)ms, timeout);
-	assert_int_equal(slot_req_seq(), seq + 1);
 }
 
-/* Miss @i is withheld: unavailable, req_seq unmoved, at once: under
- * 20 ms whatever the load (a post would wait the timeout); true when
- * under 1 ms. */
+/* Miss @i is withheld, at once: under 20 ms whatever the load (a post
+ * would wait the timeout).  Return: true when under 1 ms. */
 static bool
 assert_miss_withheld(unsigned i)
 {
-	static struct corsd_answer a;
-	struct corsd_request r;
-	uint32_t seq = slot_req_seq();
-	char buf[96];
-	uint64_t t, us;
-	int rc;
+	uint64_t us = miss_unavailable(i, 0);
 
-	make_miss(&r, buf, sizeof(buf), i);
-	t = now_us();
-	rc = corsd_client_decide(c, &r, &a);
-	us = now_us() - t;
-	assert_unavailable(&r, rc, &a);
 	if (us >= 20000)
 		fail_msg("withheld miss %u took %llu us", i,
 			 (unsigned long long)us);
-	assert_int_equal(slot_req_seq(), seq);
 	return us < 1000;
 }
 
