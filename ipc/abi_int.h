@@ -57,7 +57,7 @@
 
 #include "corsd_types.h"
 
-#define CORSD_ABI_VERSION 4u
+#define CORSD_ABI_VERSION 5u
 /* The unit of layout: fields with different writers live on different
  * lines of this size, so no two writers share one. */
 #define CORSD_CACHE_LINE 64u
@@ -138,6 +138,7 @@ struct corsd_slot {
 	_Atomic uint64_t n_misses;
 	_Atomic uint64_t n_timeouts;
 	_Atomic uint64_t n_sleeps;
+	_Atomic uint64_t n_withheld;
 	_Atomic uint64_t lat[CORSD_LAT_BUCKETS];
 	_Alignas(CORSD_CACHE_LINE) _Atomic uint32_t
 		req_seq; /* worker: bumped after req */

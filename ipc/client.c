@@ -22,6 +22,16 @@
  *      corsd_server_publish_generation().
  *   A0 (magic loads, acquire, first in attach()) pairs with R0 in
  *      corsd_server_open(): the header a magic guards is complete.
+ *
+ * The breaker (per handle, plain fields: a handle is single-threaded).
+ * A miss that times out, or that finds corsd's tick older than
+ * CLIENT_TICK_STALE_MS with no answer from corsd since it went stale nor
+ * within that bound, opens it.  While it is open a miss is answered unavailable
+ * at once, without posting; cache hits are served as before (they are answers
+ * of the live generation: the breaker only withholds).  After the back-off one
+ * miss probes (posts and waits, bounded by the timeout): an answer closes the
+ * breaker, another timeout doubles the back-off up to CLIENT_BACKOFF_MAX_MS.
+ * Attaching (a corsd restart) closes it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -36,12 +46,29 @@
 #include "corsd_client.h"
 #include "os.h"
 
-#define CLIENT_SPIN_NS	     30000u /* spin this long before sleeping */
-#define CLIENT_PAUSE_NS	     2000u  /* of which this long without yielding */
-#define CLIENT_RETRY_MS	     20u    /* re-attach attempts at most this often */
-#define CLIENT_STALE_MS	     1000u  /* a tick older than this: corsd is gone */
-#define CLIENT_CHECK_MS	     50u /* look for a new or dead corsd this often */
-#define CORSD_CLIENT_WHY_MAX 320
+#define CLIENT_SPIN_NS	30000u /* spin this long before sleeping */
+#define CLIENT_PAUSE_NS 2000u  /* of which this long without yielding */
+#define CLIENT_RETRY_MS 20u    /* re-attach attempts at most this often */
+#define CLIENT_CHECK_MS 50u    /* look for a new or dead corsd this often */
+/*
+ * corsd ticks every 100 ms (tools/corsd/serve.c).  A tick 400 ms old is
+ * four missed periods: no mere scheduling jitter, corsd has had no CPU
+ * (SIGSTOP, swapping, a deadlock) for that long; yet well under a
+ * timeout of a second or more, which it saves the first miss.  It is
+ * evidence only until corsd answers: a corsd whose housekeeping lags but
+ * whose serving threads answer is not treated as hung.
+ */
+#define CLIENT_TICK_STALE_MS 400u
+/*
+ * Back-off of an open breaker: 100 ms (one tick: a corsd only briefly
+ * descheduled answers the first probe), doubling to 1600 ms.  A failed
+ * probe blocks its caller for the timeout, so a hung corsd costs a worker
+ * at most one timeout per 1.6 s; a corsd that is back answers again
+ * within 1.6 s plus a timeout.
+ */
+#define CLIENT_BACKOFF_MIN_MS 100u
+#define CLIENT_BACKOFF_MAX_MS 1600u
+#define CORSD_CLIENT_WHY_MAX  320
 
 struct corsd_client {
 	char cache_name[CORSD_SHM_NAME_MAX];
@@ -64,7 +91,14 @@ struct corsd_client {
 	uint64_t epoch;
 
 	bool suspect; /* corsd missed a deadline */
-	/* Why the last attach failed ("" when attached): corsd_client_why(). */
+	/* The breaker: open while brk_backoff_ms != 0; no miss is posted
+	 * before brk_until_ms, then one probes. */
+	unsigned brk_backoff_ms;
+	uint64_t brk_until_ms;
+	uint64_t last_answer_ms; /* corsd's last answer to this handle */
+	struct corsd_client_stats stats;
+	/* Why the last attach failed, or why the breaker is open; "" when
+	 * neither: corsd_client_why(). */
 	char why[CORSD_CLIENT_WHY_MAX];
 	uint64_t next_try_ms;
 	uint64_t next_check_ms; /* next look at who is behind the name */
@@ -88,6 +122,7 @@ detach(struct corsd_client *c)
 	c->slot = NULL;
 	c->epoch = 0;
 	c->suspect = false;
+	c->brk_backoff_ms = 0; /* a new corsd starts with it closed */
 }
 
 /* One line into c->why, cut to fit. */
@@ -353,6 +388,17 @@ corsd_client_epoch(const struct corsd_client *c)
 	return c && c->cache ? c->epoch : 0;
 }
 
+CORSD_API int
+corsd_client_stats(const struct corsd_client *c, struct corsd_client_stats *st)
+{
+	if (!c || !st)
+		return -CORSD_EINVAL;
+	*st = c->stats;
+	st->open = c->brk_backoff_ms != 0;
+	st->backoff_ms = c->brk_backoff_ms;
+	return 0;
+}
+
 static int
 unavailable(const struct corsd_request *r, struct corsd_answer *ans)
 {
@@ -375,16 +421,12 @@ static bool
 attached_and_live(struct corsd_client *c, uint64_t now_ms)
 {
 	const struct corsd_cache_hdr *h = c->cache;
-	uint64_t tick;
 
 	if (!h)
 		return false;
 	if (atomic_load_explicit(&h->state, memory_order_acquire) ==
 	    CORSD_STATE_STOPPED)
 		return false;
-	tick = atomic_load_explicit(&h->tick_ms, memory_order_relaxed);
-	if (tick && now_ms > tick + CLIENT_STALE_MS)
-		c->suspect = true;
 	/* A corsd killed (and perhaps started again) leaves our old cache
 	 * mapped and still answering: look at who is behind the name now
 	 * and then (a stat(2) and a kill(2) per 50 ms). */
@@ -398,10 +440,86 @@ attached_and_live(struct corsd_client *c, uint64_t now_ms)
 					h->daemon_start) ||
 		    !corsd_os_still_connected(c->reg_fd))
 			return false;
-		if (!tick || now_ms <= tick + CLIENT_STALE_MS)
-			c->suspect = false;
+		c->suspect = false;
 	}
 	return true;
+}
+
+/* Open the breaker (closed before); @why says what corsd failed to do.
+ * The why is set once per opening, not per probe, so that a caller
+ * logging it when it changes logs once. */
+static void
+breaker_open(struct corsd_client *c, uint64_t now_ms, const char *why)
+{
+	c->brk_backoff_ms = CLIENT_BACKOFF_MIN_MS;
+	c->brk_until_ms = now_ms + CLIENT_BACKOFF_MIN_MS;
+	c->stats.opens++;
+	set_why(c,
+		"%s; not asking it again for %u ms, then once per back-off "
+		"(up to %u ms) until it answers",
+		why, CLIENT_BACKOFF_MIN_MS, CLIENT_BACKOFF_MAX_MS);
+}
+
+/*
+ * Is this miss to be answered without corsd?  Open and within the
+ * back-off: yes.  Open and past it: no, it probes.  Closed: yes when the
+ * tick says corsd is hung (and the breaker opens).  No syscall: the
+ * tick is a load of memory the hit path reads too.
+ */
+static bool
+breaker_withholds(struct corsd_client *c, uint64_t now_ms)
+{
+	uint64_t tick, age;
+	char why[64];
+
+	if (c->brk_backoff_ms) {
+		if (now_ms < c->brk_until_ms)
+			return true;
+		c->stats.probes++;
+		return false;
+	}
+	/* Relaxed: a clock value, no data published with it.  An answer
+	 * since the tick went stale, or within the bound (corsd just
+	 * continued, its tick not yet published), outweighs the tick. */
+	tick = atomic_load_explicit(&c->cache->tick_ms, memory_order_relaxed);
+	if (!tick || now_ms <= tick + CLIENT_TICK_STALE_MS ||
+	    c->last_answer_ms > tick + CLIENT_TICK_STALE_MS ||
+	    now_ms <= c->last_answer_ms + CLIENT_TICK_STALE_MS)
+		return false;
+	age = now_ms - tick;
+	snprintf(why, sizeof(why), "corsd's tick is %llu ms old (hung?)",
+		 (unsigned long long)age);
+	breaker_open(c, now_ms, why);
+	return true;
+}
+
+/* A miss timed out: open the breaker, or keep it open longer. */
+static void
+breaker_timed_out(struct corsd_client *c, uint64_t now_ms)
+{
+	char why[64];
+
+	if (!c->brk_backoff_ms) {
+		snprintf(why, sizeof(why), "corsd did not answer within %u ms",
+			 c->timeout_ms);
+		breaker_open(c, now_ms, why);
+		return;
+	}
+	c->brk_backoff_ms = c->brk_backoff_ms * 2 > CLIENT_BACKOFF_MAX_MS
+				    ? CLIENT_BACKOFF_MAX_MS
+				    : c->brk_backoff_ms * 2;
+	c->brk_until_ms = now_ms + c->brk_backoff_ms;
+}
+
+/* corsd answered: close the breaker. */
+static void
+breaker_answered(struct corsd_client *c, uint64_t now_ms)
+{
+	c->last_answer_ms = now_ms;
+	if (c->brk_backoff_ms) {
+		c->brk_backoff_ms = 0;
+		c->why[0] = '\0';
+	}
 }
 
 static unsigned
@@ -553,16 +671,23 @@ corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
 			return 0;
 		}
 	}
+	if (breaker_withholds(c, now_ms)) {
+		c->stats.withheld++;
+		count(&c->slot->n_withheld);
+		return unavailable(&r, ans);
+	}
 	count(&c->slot->n_misses);
 
 	rc = round_trip(c, &r, ans, &t0, spent);
 	if (rc == -CORSD_ETIMEDOUT) {
 		count(&c->slot->n_timeouts);
 		c->suspect = true;
+		breaker_timed_out(c, corsd_os_now_ms());
 		return unavailable(&r, ans);
 	}
 	count(&c->slot->lat[lat_bucket(corsd_os_now_ns() - t0)]);
 	c->suspect = false;
+	breaker_answered(c, now_ms);
 	if (rc) {
 		unavailable(&r, ans);
 		return rc;

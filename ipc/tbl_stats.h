@@ -40,6 +40,7 @@ CORSD_STAT_WORKER(hits,         "answers found in the decision cache")
 CORSD_STAT_WORKER(misses,       "requests the cache could not answer, posted to corsd")
 CORSD_STAT_WORKER(timeouts,     "requests corsd did not answer within the worker's timeout")
 CORSD_STAT_WORKER(sleeps,       "waits of a worker for its answer on a futex")
+CORSD_STAT_WORKER(withheld,     "misses answered unavailable at once, not posted: the worker's breaker was open (corsd hung)")
 
 #undef CORSD_STAT_SERVE
 #undef CORSD_STAT_SLOTS

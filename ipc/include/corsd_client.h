@@ -83,6 +83,21 @@ CORSD_API struct corsd_client *corsd_client_open(const char *instance,
  * corsd within 50 ms, and from then on answers from neither its old
  * cache nor its old slot.
  *
+ * A hung corsd (stopped, starved of CPU, deadlocked) costs one timeout,
+ * not one per request: each handle has a breaker.  It opens when a
+ * request times out, or when corsd's clock tick (published every 100 ms)
+ * is more than 400 ms old and corsd has not answered since (nor in the
+ * last 400 ms).  While it is open, a request the cache cannot answer gets
+ * the unavailable answer above at once, without asking corsd (no wait,
+ * no system call a cache hit does not make); requests the cache answers
+ * are answered as usual, from the policy in force (the breaker only ever
+ * withholds an answer, never grants one).  After a
+ * back-off of 100 ms one request asks corsd again, waiting at most the
+ * timeout: an answer closes the breaker, another timeout keeps it open
+ * and doubles the back-off, up to 1600 ms.  Attaching to a new corsd
+ * closes it.  corsd_client_why() says why it is open;
+ * corsd_client_stats() counts it.
+ *
  * Return: 0 with @ans filled in; -CORSD_EUNAVAIL as above; -CORSD_EINVAL
  * for NULL arguments or a request corsd refused as malformed.
  */
@@ -100,10 +115,13 @@ CORSD_API int corsd_client_set_timeout(struct corsd_client *c,
 CORSD_API void corsd_client_close(struct corsd_client *c);
 
 /*
- * corsd_client_why() - why the handle is not attached to corsd: "" while
- * it is, else one line saying what the last attempt found, e.g. "corsd is
+ * corsd_client_why() - why the handle does not ask corsd: "" while it
+ * does, else one line saying what the last attempt found, e.g. "corsd is
  * not running (no '/run/corsd/default.cache')" or "'/run/corsd/
- * default.cache' is owned by uid 65534, not corsd's uid 0".  The string
+ * default.cache' is owned by uid 65534, not corsd's uid 0", or why its
+ * breaker is open: "corsd did not answer within 50 ms; not asking it
+ * again for 100 ms, then once per back-off (up to 1600 ms) until it
+ * answers" (set when it opens, the same until it closes).  The string
  * belongs to the handle and changes with its next call; a caller that
  * logs it should log it when it changes.
  */
@@ -111,6 +129,29 @@ CORSD_API const char *corsd_client_why(const struct corsd_client *c);
 
 /* The epoch of the corsd the handle is attached to; 0 when detached. */
 CORSD_API uint64_t corsd_client_epoch(const struct corsd_client *c);
+
+/*
+ * What a handle's breaker did (see corsd_client_decide()), counted since
+ * corsd_client_open(); the same requests are also summed over all
+ * workers in corsd's stats ("withheld", "timeouts").
+ */
+struct corsd_client_stats {
+	uint64_t opens;	     /* times the breaker opened */
+	uint64_t withheld;   /* requests answered unavailable, not asked */
+	uint64_t probes;     /* requests that asked corsd while it was open */
+	uint32_t open;	     /* 1 while the breaker is open, else 0 */
+	uint32_t backoff_ms; /* its back-off while open, else 0 */
+};
+
+/**
+ * corsd_client_stats() - copy the handle's breaker counters into @st.
+ * @c: a handle; not used by another thread during the call.
+ * @st: caller-owned.
+ *
+ * Return: 0, or -CORSD_EINVAL for NULL arguments.
+ */
+CORSD_API int corsd_client_stats(const struct corsd_client *c,
+				 struct corsd_client_stats *st);
 
 #ifdef __cplusplus
 }

@@ -19,7 +19,8 @@ check "client exports symbols at all" test -n "$syms"
 stray=$(echo "$syms" | grep -v '^corsd_' | grep -v '^LIBCORSD_CLIENT_1$' || true)
 check "client exports only corsd_* (stray: ${stray:-none})" test -z "$stray"
 for f in corsd_client_open corsd_client_decide corsd_client_close \
-	corsd_client_set_timeout corsd_answer_reason corsd_strerror; do
+	corsd_client_set_timeout corsd_client_stats corsd_answer_reason \
+	corsd_strerror; do
 	check "client exports $f" grep -qx "$f" <<<"$syms"
 done
 internal=$(echo "$syms" | grep -E '^corsd_(os|cache|wire|server)_' || true)

@@ -26,7 +26,7 @@
 #include "ipcutil.h"
 #include "os.h"
 
-static void
+void
 sleep_ms(unsigned ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
@@ -170,6 +170,26 @@ void
 daemon_kill9(struct daemon *d)
 {
 	reap(d, SIGKILL, 5000);
+}
+
+bool
+daemon_pause(struct daemon *d)
+{
+	int st;
+
+	/* kill() returns before the threads stop; the parent hears of
+	 * the group stop once all of them have. */
+	if (d->pid <= 0 || kill(d->pid, SIGSTOP) != 0 ||
+	    waitpid(d->pid, &st, WUNTRACED) != d->pid)
+		return false;
+	return WIFSTOPPED(st);
+}
+
+void
+daemon_resume(struct daemon *d)
+{
+	if (d->pid > 0)
+		kill(d->pid, SIGCONT);
 }
 
 bool

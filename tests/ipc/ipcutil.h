@@ -32,6 +32,11 @@ bool daemon_start(struct daemon *d, const char *const *extra);
 /* SIGTERM, wait up to 5 s, then SIGKILL.  Safe to call twice. */
 void daemon_stop(struct daemon *d);
 void daemon_kill9(struct daemon *d);
+/* SIGSTOP corsd and wait until every thread of it has stopped (a hung
+ * corsd: alive, its segments there, nothing answers); false if it did
+ * not.  daemon_resume(): SIGCONT. */
+bool daemon_pause(struct daemon *d);
+void daemon_resume(struct daemon *d);
 /* Send one control command; the one-line reply into buf. */
 bool daemon_control(struct daemon *d, const char *cmd, char *buf, size_t size);
 /* Remove the runtime directory and policy file. */
@@ -56,6 +61,9 @@ struct registration {
 int register_by_hand(const struct daemon *d, struct registration *r);
 /* Unmap, close the memfd and the connection (which gives the slot back). */
 void registration_release(struct registration *r);
+
+/* Sleep @ms milliseconds. */
+void sleep_ms(unsigned ms);
 
 /* Fork a child that dies with the test; returns its pid in the parent
  * and 0 in the child. */

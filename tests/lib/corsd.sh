@@ -24,6 +24,11 @@
 #                         through the client library; stopped at exit
 #   h_corsd_stop [SIG]    TERM (a clean stop) by default, KILL for a crash;
 #                         notes the time for h_since_stop_ms
+#   h_corsd_pause         SIGSTOP: corsd hung, as a swapped-out, starved
+#                         or deadlocked one is (alive, its segments there,
+#                         nothing answers), returning once every thread
+#                         has stopped; h_corsd_resume (SIGCONT) ends it,
+#                         and so does h_corsd_stop
 #   h_corsd_reload        `corsctl reload` (waits for the outcome), else
 #                         SIGHUP (the caller then retries for a while)
 #   h_since_stop_ms MS    sleep until MS ms have passed since the stop
@@ -126,8 +131,30 @@ h_corsd_start() {
 	return 0
 }
 
+h_corsd_pause() {
+	local states
+	if [ -z "$T_CORSD_PID" ] || ! kill -STOP "$T_CORSD_PID"; then
+		return 1
+	fi
+	# kill returns before the threads stop: wait until each one has
+	# (state T, the field after "(comm)" in its stat)
+	for _ in $(seq 1 250); do
+		states=$(sed 's/.*) //' "/proc/$T_CORSD_PID/task/"*/stat |
+			cut -c1 | sort -u)
+		[ "$states" = T ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+h_corsd_resume() {
+	[ -n "$T_CORSD_PID" ] && kill -CONT "$T_CORSD_PID"
+}
+
 h_corsd_stop() {
 	[ -n "$T_CORSD_PID" ] || return 0
+	# a paused corsd would take a TERM only once continued
+	kill -CONT "$T_CORSD_PID" 2>/dev/null
 	h_stop_pid "$T_CORSD_PID" "${1:-TERM}"
 	T_CORSD_PID=
 	T_CORSD_STOPPED_AT=$(date +%s%N)

@@ -628,6 +628,136 @@ Access-Control-Allow-Origin: https://new.example.com
 ! grep -q "corsd_client_open" "\$T_TMP/ngx/logs/error.log"
 EOF
 
+# ---- corsd hung (SIGSTOP): the breaker --------------------------------------
+
+# A location on a "*" policy: corsd's answer is ACAO * without ACAC; the
+# upstream's ACAC (true) is removed either way, so ACAO * is corsd's.
+read -r -d '' HUNG <<EOF
+--- config
+location /hung/ {
+    corsd_policy public;
+    corsd_timeout 300ms;
+    corsd_unavailable closed;
+    proxy_pass http://app;
+}
+EOF
+
+# The pids of the nginx workers that logged their breaker opening.
+hung_opened() {
+	grep -E '\[warn\].*is unavailable \(corsd(.s tick| did not answer)' \
+		"$(h_nginx_error_log)" | sed -E 's/.*\[warn\] ([0-9]+)#.*/\1/' |
+		sort -u
+}
+
+# GET /hung/x with Origin $1; prints its time in ms.
+hung_get() {
+	curl -s -o /dev/null -w '%{time_total}' --max-time 5 \
+		${T_PROTO:+--http2-prior-knowledge} -H "Origin: $1" \
+		"http://127.0.0.1:$T_PORT/hung/x" |
+		awk '{ printf "%d\n", $1 * 1000 }'
+}
+
+# New Origins until both workers have waited out a timeout (at most 30).
+hung_open_both() {
+	local i
+	for i in $(seq 1 30); do
+		[ "$(hung_opened | wc -l)" -ge 2 ] && return 0
+		hung_get "https://open$i.example" >/dev/null
+	done
+	diag "the breakers of both workers did not open: $(hung_opened | paste -sd' ')"
+	return 1
+}
+
+# New Origins for 3 s: each worker probes after 100, 200, 400 ms ...
+# of back-off and waits the timeout each time, so that its back-off is
+# 800 ms or more when this returns.
+hung_settle() {
+	local i=0 end=$(($(h_now_ms) + 3000))
+	while [ "$(h_now_ms)" -lt "$end" ]; do
+		i=$((i + 1))
+		hung_get "https://settle$i.example" >/dev/null
+		sleep 0.01
+	done
+}
+
+# A burst of 10 new Origins: each answered at once (< 100 ms), but for
+# at most one probe per worker, which waits the timeout (the burst lasts
+# less than a back-off of 800 ms).
+hung_burst() {
+	local i ms slow=0 times=()
+	for i in $(seq 1 10); do
+		ms=$(hung_get "https://burst$i.example")
+		times+=("$ms")
+		[ "$ms" -lt 100 ] || slow=$((slow + 1))
+	done
+	[ "$slow" -le 2 ] && return 0
+	diag "$slow of 10 new Origins took 100 ms or more: ${times[*]} ms"
+	return 1
+}
+
+block "corsd hung (SIGSTOP): a new Origin gets the corsd_unavailable answer" <<EOF
+$HUNG
+--- before
+h_corsd_answers 2 '*' -H 'Origin: https://hit.example' \
+	\${T_PROTO:+--http2-prior-knowledge} "http://127.0.0.1:\$T_PORT/hung/x"
+h_corsd_pause
+--- request
+GET /hung/x
+Origin: https://hung0.example
+--- status
+200
+--- headers
+X-Upstream: yes
+!Access-Control-Allow-Origin
+!Access-Control-Allow-Credentials
+--- time_max_ms
+600
+--- error_log
+did not answer within 300 ms; not asking it again for 100 ms
+EOF
+
+block "corsd hung: a cached Origin keeps its answer, new ones are answered at once" <<EOF
+$HUNG
+--- before
+hung_open_both && hung_settle
+--- request
+GET /hung/x
+Origin: https://hit.example
+--- repeat
+6
+--- status
+200
+--- headers
+Access-Control-Allow-Origin: *
+!Access-Control-Allow-Credentials
+X-Upstream: yes
+--- time_max_ms
+100
+--- check
+hung_burst
+EOF
+
+block "corsd continued (SIGCONT): new Origins get corsd's answers again" <<EOF
+$HUNG
+--- before
+h_corsd_resume
+--- request
+GET /hung/x
+Origin: https://back.example
+--- retry_ms
+3000
+--- status
+200
+--- headers
+Access-Control-Allow-Origin: *
+!Access-Control-Allow-Credentials
+X-Upstream: yes
+--- error_log
+answers again
+--- check
+[ "\$(grep -c 'is unavailable' "\$(h_nginx_error_log)")" -le 2 ]
+EOF
+
 # ---- configuration errors -------------------------------------------------
 
 block "config: corsd_timeout 0 is refused" <<EOF

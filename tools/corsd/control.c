@@ -36,7 +36,8 @@
  *		 "verdicts":{"not-cors":N,"allow":N,...},
  *		 "reasons":{"allowed":N,...},
  *		 "workers":{"active":N,"pending":N,"requests":N,"hits":N,
- *			    "misses":N,"timeouts":N,"sleeps":N},
+ *			    "misses":N,"timeouts":N,"sleeps":N,
+ *			    "withheld":N},
  *		 "latency_us":{"<1":N,"<2":N,"<4":N,...,">=262144":N}}
  *		verdict and reason names are corsd_verdict_name() and
  *		corsd_reason_name(); the counters are ipc/tbl_stats.h's

@@ -963,16 +963,19 @@ static void
 ngx_http_corsd_log_answer(ngx_http_request_t *r,
     ngx_http_corsd_loc_conf_t *lcf, struct corsd_answer *ans, int rc)
 {
-    size_t       len;
-    u_char       reason[512];
-    const char  *why;
+    size_t                     len;
+    u_char                     reason[512];
+    const char                *why;
+    struct corsd_client_stats  st;
 
     if (ans->verdict == CORSD_VERDICT_UNAVAILABLE) {
 
         /*
          * once per change of state or of reason: the client library
          * says what it found (corsd not running, segments that are not
-         * corsd's, ...), or only that corsd did not answer in time
+         * corsd's, ...), or why its breaker is open (corsd did not
+         * answer in time, or its tick is stale: the same words until
+         * it closes), or only that corsd refused the request
          */
 
         why = ngx_http_corsd_client ? corsd_client_why(ngx_http_corsd_client)
@@ -1006,7 +1009,16 @@ ngx_http_corsd_log_answer(ngx_http_request_t *r,
         return;
     }
 
-    if (ngx_http_corsd_down) {
+    /*
+     * a cache hit while the handle's breaker is open is not corsd
+     * answering again: misses are still withheld
+     */
+
+    if (ngx_http_corsd_down
+        && !(ngx_http_corsd_client
+             && corsd_client_stats(ngx_http_corsd_client, &st) == 0
+             && st.open))
+    {
         ngx_http_corsd_down = 0;
 
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
