@@ -15,17 +15,10 @@
 # KEEP.
 set -u
 
-if [ $# -ne 1 ]; then
-	echo "usage: bench/e2e/hung.sh BUILD_DIR" >&2
-	exit 2
-fi
-BUILD=$(cd "$1" 2>/dev/null && pwd) || {
-	echo "hung.sh: build directory '$1' does not exist" >&2
-	exit 2
-}
-HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/harness.sh
-. "$HERE/../../tests/lib/harness.sh"
+. "$(dirname "$0")/../../tests/lib/harness.sh"
+BUILD=$(h_build_dir bench/e2e/hung.sh "$@") || exit 2
+HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/corsd.sh
 . "$HERE/../../tests/lib/corsd.sh"
 # shellcheck source=tests/lib/nginx.sh

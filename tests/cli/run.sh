@@ -15,18 +15,12 @@
 set -u
 
 # pass, fail, summary, h_setup, h_track: the shared shell harness.
+# shellcheck source=tests/lib/harness.sh
 . "$(dirname "$0")/../lib/harness.sh"
 
 # ---- setup ----------------------------------------------------------------
 
-if [ $# -ne 1 ]; then
-	echo "usage: tests/cli/run.sh BUILD_DIR" >&2
-	exit 2
-fi
-build=$(cd "$1" 2>/dev/null && pwd) || {
-	echo "tests/cli/run.sh: no build directory '$1'" >&2
-	exit 2
-}
+build=$(h_build_dir tests/cli/run.sh "$@") || exit 2
 corsctl=$build/corsctl
 if [ ! -x "$corsctl" ]; then
 	echo "tests/cli/run.sh: $corsctl is missing" >&2

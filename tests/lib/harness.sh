@@ -48,6 +48,12 @@
 #                         until http://127.0.0.1:PORT/__ready answers (any
 #                         status), while PID lives, for up to S seconds (5)
 #   h_now_ms              milliseconds of the monotonic-enough wall clock
+#   h_build_dir SCRIPT ARG...
+#                         the absolute path of the one build directory ARG
+#                         names, for BUILD=$(h_build_dir SCRIPT "$@") || exit 2
+#                         (a usage line, or that it does not exist, on
+#                         stderr; status 2).  Before any cd: ARG may be
+#                         relative.
 #
 # Globals: T_NUM, T_PASSED, T_FAILED (counts), T_DIAG (array), T_TMP,
 # T_WORKER_USER, T_WORKER_GROUP; H_PIDS, H_PGRP, H_AT_EXIT, H_PORTS,
@@ -232,6 +238,19 @@ h_wait_http() {
 		[ "$(h_now_ms)" -lt "$deadline" ] || return 1
 		sleep 0.02
 	done
+}
+
+h_build_dir() {
+	local script=$1
+	shift
+	if [ $# -ne 1 ]; then
+		echo "usage: $script BUILD_DIR" >&2
+		return 2
+	fi
+	(cd "$1" 2>/dev/null && pwd) || {
+		echo "$script: build directory '$1' does not exist (make build)" >&2
+		return 2
+	}
 }
 
 h_now_ms() {

@@ -15,17 +15,10 @@
 # the file both ways).
 set -u
 
-if [ $# -ne 1 ]; then
-	echo "usage: tests/nginx/run.sh BUILD_DIR" >&2
-	exit 2
-fi
-BUILD=$(cd "$1" 2>/dev/null && pwd) || {
-	echo "run.sh: build directory '$1' does not exist" >&2
-	exit 2
-}
-cd "$(dirname "$0")" || exit 2
 # shellcheck source=tests/lib/harness.sh
-. ../lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
+BUILD=$(h_build_dir tests/nginx/run.sh "$@") || exit 2
+cd "$(dirname "$0")" || exit 2
 # shellcheck source=tests/lib/corsd.sh
 . ../lib/corsd.sh
 # shellcheck source=tests/lib/nginx.sh

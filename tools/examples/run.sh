@@ -22,18 +22,11 @@
 # tests/lib/ (harness.sh, corsd.sh, nginx.sh, chromium.sh).
 set -u
 
-if [ $# -ne 1 ]; then
-	echo "usage: tools/examples/run.sh BUILD_DIR" >&2
-	exit 2
-fi
-build=$(cd "$1" 2>/dev/null && pwd) || {
-	echo "run.sh: build directory '$1' does not exist; run make first" >&2
-	exit 1
-}
+# shellcheck source=tests/lib/harness.sh
+. "$(dirname "$0")/../../tests/lib/harness.sh"
+build=$(h_build_dir tools/examples/run.sh "$@") || exit 2
 cd "$(dirname "$0")/../.." || exit 1
 top=$PWD
-# shellcheck source=tests/lib/harness.sh
-. tests/lib/harness.sh
 # shellcheck source=tests/lib/corsd.sh
 . tests/lib/corsd.sh
 # shellcheck source=tests/lib/nginx.sh
