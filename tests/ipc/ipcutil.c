@@ -142,6 +142,15 @@ daemon_start(struct daemon *d, const char *const *extra)
 	return false;
 }
 
+bool
+daemon_launch(struct daemon *d, const char *tag, const char *policy,
+	      const char *const *extra)
+{
+	daemon_prepare(d, tag);
+	daemon_write_policy(d, policy);
+	return daemon_start(d, extra);
+}
+
 static void
 reap(struct daemon *d, int sig, unsigned wait_ms)
 {

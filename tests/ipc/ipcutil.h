@@ -29,6 +29,10 @@ void daemon_write_policy(struct daemon *d, const char *text);
 /* Start corsd in the foreground with extra args (NULL-terminated) and
  * wait until its segments say SERVING.  Return false on failure. */
 bool daemon_start(struct daemon *d, const char *const *extra);
+/* daemon_prepare(), daemon_write_policy(@policy) and daemon_start(@extra)
+ * in one, for a test's setup.  Return false when corsd did not start. */
+bool daemon_launch(struct daemon *d, const char *tag, const char *policy,
+		   const char *const *extra);
 /* SIGTERM, wait up to 5 s, then SIGKILL.  Safe to call twice. */
 void daemon_stop(struct daemon *d);
 void daemon_kill9(struct daemon *d);

@@ -66,9 +66,7 @@ start(void **state)
 	static const char *const args[] = {"--threads", "1", NULL};
 
 	(void)state;
-	daemon_prepare(&d, "b");
-	daemon_write_policy(&d, policy);
-	return daemon_start(&d, args) ? 0 : -1;
+	return daemon_launch(&d, "b", policy, args) ? 0 : -1;
 }
 
 static int

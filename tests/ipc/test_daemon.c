@@ -135,9 +135,7 @@ start_a(void **state)
 					   NULL};
 
 	(void)state;
-	daemon_prepare(&d, "d");
-	daemon_write_policy(&d, policy_a);
-	return daemon_start(&d, args) ? 0 : -1;
+	return daemon_launch(&d, "d", policy_a, args) ? 0 : -1;
 }
 
 static int
@@ -691,9 +689,7 @@ test_cache_is_read_only_and_segments_carry_the_group(void **state)
 	pid_t pid;
 
 	(void)state;
-	daemon_prepare(&g, "g");
-	daemon_write_policy(&g, policy_a);
-	assert_true(daemon_start(&g, args));
+	assert_true(daemon_launch(&g, "g", policy_a, args));
 	corsd_os_instance_path(cache, sizeof(cache), g.rundir, g.instance,
 			       "cache");
 	corsd_os_instance_path(slots, sizeof(slots), g.rundir, g.instance,

@@ -55,9 +55,7 @@ start(void **state)
 					   NULL};
 
 	(void)state;
-	daemon_prepare(&d, "i");
-	daemon_write_policy(&d, policy);
-	return daemon_start(&d, args) ? 0 : -1;
+	return daemon_launch(&d, "i", policy, args) ? 0 : -1;
 }
 
 static int
@@ -67,9 +65,7 @@ start_one_slot(void **state)
 					   NULL};
 
 	(void)state;
-	daemon_prepare(&d, "s");
-	daemon_write_policy(&d, policy);
-	return daemon_start(&d, args) ? 0 : -1;
+	return daemon_launch(&d, "s", policy, args) ? 0 : -1;
 }
 
 static int
