@@ -68,7 +68,7 @@
  */
 #define CLIENT_BACKOFF_MIN_MS 100u
 #define CLIENT_BACKOFF_MAX_MS 1600u
-#define CORSD_CLIENT_WHY_MAX  320
+#define CLIENT_WHY_MAX	      320
 
 struct corsd_client {
 	char cache_name[CORSD_SHM_NAME_MAX];
@@ -99,7 +99,7 @@ struct corsd_client {
 	struct corsd_client_stats stats;
 	/* Why the last attach failed, or why the breaker is open; "" when
 	 * neither: corsd_client_why(). */
-	char why[CORSD_CLIENT_WHY_MAX];
+	char why[CLIENT_WHY_MAX];
 	uint64_t next_try_ms;
 	uint64_t next_check_ms; /* next look at who is behind the name */
 };
@@ -639,7 +639,7 @@ corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
 	struct corsd_request r;
 	char key[CORSD_CACHE_KEY_MAX];
 	size_t klen;
-	uint64_t now_ms, hash = 0, t0, spent = 0;
+	uint64_t now_ms, t0, spent = 0;
 	int rc;
 
 	if (!c || !req || !ans)
@@ -663,8 +663,8 @@ corsd_client_decide(struct corsd_client *c, const struct corsd_request *req,
 		/* A3: entries of an older generation are misses. */
 		uint64_t gen = atomic_load_explicit(&c->cache->generation,
 						    memory_order_acquire);
+		uint64_t hash = corsd_cache_hash(key, klen);
 
-		hash = corsd_cache_hash(key, klen);
 		if (corsd_cache_lookup(c->cache, key, klen, hash, gen, now_ms,
 				       ans)) {
 			count(&c->slot->n_hits);

@@ -517,7 +517,10 @@ corsd_os_lock_pid(const char *path, uid_t owner)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner) {
+	/* The same rule as corsd's other files; the lock (0640) names the
+	 * holder, so the group may not write it either. */
+	if (fstat(fd, &st) != 0 ||
+	    check_file(&st, path, S_IFREG, owner, S_IWGRP | S_IWOTH, NULL, 0)) {
 		close(fd);
 		return 0;
 	}
